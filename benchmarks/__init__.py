@@ -1,0 +1,1 @@
+"""Benchmarks: commands that print medians and ratios (not timed tests)."""

@@ -1,0 +1,78 @@
+"""What every platform stack shares: providers, state backend, tags."""
+
+from __future__ import annotations
+
+from cdktf import (
+    Aspects,
+    AzurermBackend,
+    LocalBackend,
+    TerraformProvider,
+    TerraformProviderGeneratorMetadata,
+    TerraformStack,
+)
+from cdktf_cdktf_provider_azurerm.provider import (
+    AzurermProvider,
+    AzurermProviderFeatures,
+    AzurermProviderFeaturesKeyVault,
+    AzurermProviderFeaturesResourceGroup,
+)
+from constructs import Construct
+
+from stacks.aspects import TagsAspect
+from stacks.config import EnvironmentConfig
+
+
+class PlatformStack(TerraformStack):
+    """A deployment unit of one environment, with its backend, provider and tags."""
+
+    def __init__(self, scope: Construct, stack_id: str, *, config: EnvironmentConfig) -> None:
+        super().__init__(scope, stack_id)
+        self.config = config
+        self.tags = config.common_tags()
+        self._declare_backend(stack_id)
+        AzurermProvider(
+            self,
+            "azurerm",
+            features=[
+                AzurermProviderFeatures(
+                    key_vault=[
+                        AzurermProviderFeaturesKeyVault(
+                            purge_soft_delete_on_destroy=False, recover_soft_deleted_key_vaults=True
+                        )
+                    ],
+                    resource_group=[AzurermProviderFeaturesResourceGroup(prevent_deletion_if_contains_resources=True)],
+                )
+            ],
+            # Shared-key auth is off on our storage: data-plane calls use Entra ID.
+            storage_use_azuread=True,
+        )
+        Aspects.of(self).add(TagsAspect(tags=self.tags))
+
+    def _declare_backend(self, stack_id: str) -> None:
+        backend = self.config.backend
+        if backend.type == "azurerm":
+            AzurermBackend(
+                self,
+                resource_group_name=backend.resource_group_name,
+                storage_account_name=backend.storage_account_name,
+                container_name=backend.container_name,
+                key=f"{stack_id}.tfstate",
+                use_azuread_auth=True,
+            )
+        else:
+            # Relative to cdktf.out/stacks/<stack>: state lives in terraform-state/
+            # at the repo root, outside the regenerated output, and the path is
+            # the same on every machine (snapshots stay stable).
+            LocalBackend(self, path=f"../../../terraform-state/{stack_id}.tfstate")
+
+    def azapi_provider(self) -> TerraformProvider:
+        """azapi, declared generically: there is no prebuilt binding for it."""
+        return TerraformProvider(
+            self,
+            "azapi",
+            terraform_resource_type="azapi",
+            terraform_provider_source="azure/azapi",
+            terraform_generator_metadata=TerraformProviderGeneratorMetadata(
+                provider_name="azapi", provider_version_constraint="~> 2.0"
+            ),
+        )

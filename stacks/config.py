@@ -1,0 +1,390 @@
+"""Typed, frozen environment configuration and its validation.
+
+This module is pure: it turns an already-parsed mapping into frozen objects or
+raises ``ConfigError`` with a one-line message. Reading files and environment
+variables happens in ``main.py`` (and the ``data_bootstrap`` CLI) only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import re
+import tomllib
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+# --- errors -----------------------------------------------------------------
+
+
+class ConfigError(ValueError):
+    """A config mistake, rendered as one line: where, what rule, how to fix."""
+
+    def __init__(self, source: str, key: str, problem: str, fix: str) -> None:
+        self.source, self.key, self.problem, self.fix = source, key, problem, fix
+        super().__init__(f"{source}: {key}: {problem}; fix: {fix}")
+
+
+# --- field rules ------------------------------------------------------------
+
+Check = Callable[[Any], tuple[str, str] | None]
+"""A check returns None when the value is fine, else (problem, fix)."""
+
+
+def _name_rule(pattern: str, rule: str, example: str) -> Check:
+    compiled = re.compile(pattern)
+
+    def check(value: Any) -> tuple[str, str] | None:
+        if compiled.fullmatch(value):
+            return None
+        return (f"{value!r} breaks the Azure naming rule: {rule}", f"use a name like {example!r}")
+
+    return check
+
+
+# Azure naming rules: learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules
+RESOURCE_GROUP_NAME = _name_rule(
+    r"[\w\-.()]{0,89}[\w\-()]", "1-90 letters, digits, '_', '-', '.', '()', not ending in '.'", "rg-globorealty-ml-dev"
+)
+STORAGE_ACCOUNT_NAME = _name_rule(r"[a-z0-9]{3,24}", "3-24 lowercase letters and digits", "stgloborealtymldev")
+KEY_VAULT_NAME = _name_rule(
+    r"(?!.*--)[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]",
+    "3-24 letters, digits and '-', starting with a letter, ending with a letter or digit, no '--'",
+    "kv-globorealty-dev",
+)
+CONTAINER_REGISTRY_NAME = _name_rule(r"[A-Za-z0-9]{5,50}", "5-50 letters and digits", "crgloborealtymldev")
+WORKSPACE_NAME = _name_rule(
+    r"[A-Za-z0-9][A-Za-z0-9_-]{2,32}", "3-33 letters, digits, '-', '_', starting with a letter or digit", "mlw-globorealty-dev"
+)
+LOG_ANALYTICS_NAME = _name_rule(
+    r"[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]", "4-63 letters, digits and '-', starting and ending alphanumeric", "log-globorealty-dev"
+)
+APP_INSIGHTS_NAME = _name_rule(r"[^%&\\?/]{1,259}[^%&\\?/. ]", "1-260 characters without %&\\?/ and not ending in '.' or space", "appi-globorealty-dev")
+IDENTITY_NAME = _name_rule(
+    r"[A-Za-z0-9][A-Za-z0-9_-]{2,127}", "3-128 letters, digits, '-', '_', starting alphanumeric", "id-globorealty-ml-dev"
+)
+VNET_NAME = _name_rule(
+    r"[A-Za-z0-9](?:[\w.-]{0,62}[\w])?", "2-64 letters, digits, '_', '.', '-', starting alphanumeric, ending alphanumeric or '_'", "vnet-globorealty-dev"
+)
+LOCATION = _name_rule(r"[a-z][a-z0-9]{2,30}", "an Azure region name in lowercase without spaces", "westeurope")
+PROJECT = _name_rule(r"[a-z][a-z0-9-]{1,30}", "2-31 lowercase letters, digits and '-', starting with a letter", "globorealty")
+ENV_NAME = _name_rule(r"[a-z][a-z0-9]{1,9}", "2-10 lowercase letters and digits, starting with a letter", "dev")
+SECRET_NAME = _name_rule(r"[A-Za-z0-9-]{1,127}", "1-127 letters, digits and '-' (Key Vault secret name)", "snowflake-private-key")
+SNOWFLAKE_IDENTIFIER = _name_rule(r"[A-Za-z_][A-Za-z0-9_$]{0,254}", "an unquoted Snowflake identifier", "GLOBOREALTY")
+SNOWFLAKE_ACCOUNT = _name_rule(
+    r"[A-Za-z0-9][A-Za-z0-9_.-]{0,254}", "a Snowflake account identifier such as 'myorg-myaccount'", "globorealty-prod01"
+)
+DATA_ASSET_NAME = _name_rule(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,254}", "letters, digits, '_', '.', '-'", "raw_house_data")
+CONTAINER_NAME = _name_rule(
+    r"(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", "3-63 lowercase letters, digits and '-', no '--'", "rawdata"
+)
+
+
+def _tag_value(value: Any) -> tuple[str, str] | None:
+    if not value.strip():
+        return ("must not be empty", "set a non-empty value")
+    if len(value) > 256 or re.search(r"[<>%&\\?/]", value):
+        return (f"{value!r} is not a valid tag value (at most 256 characters, none of <>%&\\?/)", "shorten it or drop those characters")
+    return None
+
+
+def _between(low: int, high: int) -> Check:
+    def check(value: Any) -> tuple[str, str] | None:
+        if low <= value <= high:
+            return None
+        return (f"{value} is outside {low}..{high}", f"use a whole number from {low} to {high}")
+
+    return check
+
+
+def _cidr(value: Any) -> tuple[str, str] | None:
+    try:
+        ipaddress.IPv4Network(value, strict=True)
+    except ValueError as error:
+        return (f"{value!r} is not a valid IPv4 CIDR ({error})", "write it like '10.20.0.0/16' with the host bits zero")
+    return None
+
+
+def _not_blank(value: Any) -> tuple[str, str] | None:
+    return None if value.strip() else ("must not be empty", "set a value")
+
+
+def _select_only(value: Any) -> tuple[str, str] | None:
+    if re.match(r"\s*select\s", value, re.IGNORECASE) and ";" not in value.strip().rstrip(";"):
+        return None
+    return (f"{value!r} is not a single SELECT statement", "use one read-only query such as 'SELECT * FROM DB.SCHEMA.TABLE'")
+
+
+def rule(check: Check | None = None, *, default: Any = dataclasses.MISSING, doc: str = "") -> Any:
+    """A dataclass field carrying its validation rule and documentation."""
+    metadata = {"check": check, "doc": doc}
+    if default is dataclasses.MISSING:
+        return field(metadata=metadata)
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+# --- the model ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnvironmentSection:
+    name: str = rule(ENV_NAME, doc="environment name; must equal the file name")
+    location: str = rule(LOCATION, doc="Azure region, e.g. westeurope")
+    project: str = rule(PROJECT, default="globorealty", doc="project tag and stack name prefix")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TagsSection:
+    owner: str = rule(_tag_value, doc="team or person accountable for the estate")
+    cost_center: str = rule(_tag_value, doc="cost centre charged for the estate")
+    extra: dict[str, str] = rule(default={}, doc="additional tags applied to every taggable resource")
+
+
+@dataclass(frozen=True, kw_only=True)
+class NamesSection:
+    resource_group: str = rule(RESOURCE_GROUP_NAME)
+    virtual_network: str = rule(VNET_NAME)
+    identity: str = rule(IDENTITY_NAME)
+    log_analytics: str = rule(LOG_ANALYTICS_NAME)
+    application_insights: str = rule(APP_INSIGHTS_NAME)
+    storage_account: str = rule(STORAGE_ACCOUNT_NAME)
+    key_vault: str = rule(KEY_VAULT_NAME)
+    container_registry: str = rule(CONTAINER_REGISTRY_NAME)
+    workspace: str = rule(WORKSPACE_NAME)
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkSection:
+    address_space: str = rule(_cidr, doc="VNet address space")
+    private_endpoint_subnet: str = rule(_cidr, doc="subnet for private endpoints, inside address_space")
+    compute_subnet: str = rule(_cidr, doc="subnet for AML compute, inside address_space")
+
+
+ManagedNetwork = Literal["Disabled", "AllowInternetOutbound", "AllowOnlyApprovedOutbound"]
+Replication = Literal["LRS", "ZRS", "GRS", "GZRS", "RAGRS", "RAGZRS"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkspaceSection:
+    managed_network: ManagedNetwork = rule(default="AllowOnlyApprovedOutbound", doc="AML managed network isolation mode")
+    high_business_impact: bool = rule(default=True, doc="HBI workspace: less diagnostic data collected by Microsoft")
+
+
+@dataclass(frozen=True, kw_only=True)
+class StorageSection:
+    replication_type: Replication = rule(default="ZRS")
+    blob_soft_delete_days: int = rule(_between(1, 365), default=14)
+    container_soft_delete_days: int = rule(_between(1, 365), default=14)
+    raw_container: str = rule(CONTAINER_NAME, default="rawdata", doc="bronze container")
+    curated_container: str = rule(CONTAINER_NAME, default="curated", doc="silver container")
+
+
+@dataclass(frozen=True, kw_only=True)
+class KeyVaultSection:
+    sku: Literal["standard", "premium"] = rule(default="premium")
+    soft_delete_days: int = rule(_between(7, 90), default=90)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegistrySection:
+    zone_redundancy: bool = rule(default=True)
+    untagged_retention_days: int = rule(_between(0, 365), default=30)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MonitoringSection:
+    log_retention_days: int = rule(_between(30, 730), default=30)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackendSection:
+    type: Literal["local", "azurerm"] = rule(default="local", doc="Terraform state backend")
+    resource_group_name: str = rule(default="", doc="azurerm backend: resource group of the state account")
+    storage_account_name: str = rule(default="", doc="azurerm backend: state storage account")
+    container_name: str = rule(default="tfstate", doc="azurerm backend: state container")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SnowflakeSection:
+    account: str = rule(SNOWFLAKE_ACCOUNT)
+    user: str = rule(SNOWFLAKE_IDENTIFIER)
+    role: str = rule(SNOWFLAKE_IDENTIFIER)
+    warehouse: str = rule(SNOWFLAKE_IDENTIFIER)
+    database: str = rule(SNOWFLAKE_IDENTIFIER, default="GLOBOREALTY")
+    schema: str = rule(SNOWFLAKE_IDENTIFIER, default="REAL_ESTATE")
+    query: str = rule(_select_only, default="SELECT * FROM GLOBOREALTY.REAL_ESTATE.RAW")
+    private_key_secret: str = rule(SECRET_NAME, default="snowflake-private-key", doc="Key Vault secret holding the PEM key")
+    private_key_passphrase_secret: str = rule(
+        default="", doc="optional Key Vault secret holding the key's passphrase (empty: unencrypted key)"
+    )
+    connection_name: str = rule(DATA_ASSET_NAME, default="snowflake-globorealty", doc="name the connection is registered under")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataAssetSection:
+    name: str = rule(DATA_ASSET_NAME, default="raw_house_data")
+    datastore: str = rule(DATA_ASSET_NAME, default="rawdata")
+    path_prefix: str = rule(_not_blank, default="raw_house_data")
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnvironmentConfig:
+    """Everything one environment needs, validated."""
+
+    environment: EnvironmentSection
+    tags: TagsSection
+    names: NamesSection
+    network: NetworkSection
+    workspace: WorkspaceSection = rule(default=WorkspaceSection())
+    storage: StorageSection = rule(default=StorageSection())
+    key_vault: KeyVaultSection = rule(default=KeyVaultSection())
+    registry: RegistrySection = rule(default=RegistrySection())
+    monitoring: MonitoringSection = rule(default=MonitoringSection())
+    backend: BackendSection = rule(default=BackendSection())
+    snowflake: SnowflakeSection
+    data_asset: DataAssetSection = rule(default=DataAssetSection())
+
+    @property
+    def name(self) -> str:
+        return self.environment.name
+
+    def common_tags(self) -> dict[str, str]:
+        """Tags every taggable resource carries."""
+        return {
+            "environment": self.environment.name,
+            "project": self.environment.project,
+            "provisioner": "cdktf",
+            "owner": self.tags.owner,
+            "cost_center": self.tags.cost_center,
+            **dict(sorted(self.tags.extra.items())),
+        }
+
+
+# --- parsing -----------------------------------------------------------------
+
+
+def _type_name(annotation: Any) -> str:
+    if typing.get_origin(annotation) is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(annotation))
+    return {str: "a string", int: "a whole number", bool: "true or false"}.get(annotation, str(annotation))
+
+
+def _check_type(annotation: Any, value: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin is Literal:
+        return value in typing.get_args(annotation)
+    if origin is dict:
+        return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, annotation)
+
+
+def _build(cls: type[Any], data: Mapping[str, Any], source: str, prefix: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in fields:
+            allowed = ", ".join(sorted(fields))
+            raise ConfigError(source, prefix + key, "unknown key", f"remove it or use one of: {allowed}")
+    values: dict[str, Any] = {}
+    for name, spec in fields.items():
+        annotation = hints[name]
+        key = prefix + name
+        if dataclasses.is_dataclass(annotation):
+            section = data.get(name, {})
+            if name not in data and spec.default is dataclasses.MISSING:
+                raise ConfigError(source, key, "missing section", f"add a [{key}] table")
+            if not isinstance(section, dict):
+                raise ConfigError(source, key, "must be a table", f"write it as [{key}] with keys below it")
+            values[name] = _build(typing.cast(type, annotation), section, source, key + ".")
+            continue
+        if name not in data:
+            if spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
+                raise ConfigError(source, key, "missing value", f"add {name} = <{_type_name(annotation)}>")
+            continue
+        value = data[name]
+        if not _check_type(annotation, value):
+            raise ConfigError(source, key, f"{value!r} is not {_type_name(annotation)}", f"set {_type_name(annotation)}")
+        check = spec.metadata.get("check")
+        if check is not None and (verdict := check(value)) is not None:
+            raise ConfigError(source, key, *verdict)
+        values[name] = value
+    return cls(**values)
+
+
+def _validate_network(network: NetworkSection, source: str) -> None:
+    vnet = ipaddress.IPv4Network(network.address_space)
+    subnets = {
+        "network.private_endpoint_subnet": ipaddress.IPv4Network(network.private_endpoint_subnet),
+        "network.compute_subnet": ipaddress.IPv4Network(network.compute_subnet),
+    }
+    for key, subnet in subnets.items():
+        if not subnet.subnet_of(vnet):
+            raise ConfigError(
+                source, key, f"{subnet} is outside network.address_space {vnet}", f"pick a range inside {vnet}"
+            )
+        if subnet.prefixlen > 29:
+            raise ConfigError(source, key, f"{subnet} is smaller than Azure's minimum subnet /29", "use /29 or larger")
+    (key_a, a), (key_b, b) = subnets.items()
+    if a.overlaps(b):
+        raise ConfigError(source, key_b, f"{b} overlaps {key_a} {a}", "give each subnet its own range")
+
+
+def _validate_backend(backend: BackendSection, source: str) -> None:
+    if backend.type != "azurerm":
+        return
+    checks = {
+        "resource_group_name": RESOURCE_GROUP_NAME,
+        "storage_account_name": STORAGE_ACCOUNT_NAME,
+        "container_name": CONTAINER_NAME,
+    }
+    for name, check in checks.items():
+        value = getattr(backend, name)
+        if not value:
+            raise ConfigError(source, f"backend.{name}", "missing value for the azurerm backend", f"set backend.{name}")
+        if (verdict := check(value)) is not None:
+            raise ConfigError(source, f"backend.{name}", *verdict)
+
+
+def parse_environment_config(data: Mapping[str, Any], *, source: str, expected_name: str) -> EnvironmentConfig:
+    """Validate a parsed TOML document; raise ConfigError naming the first problem."""
+    config: EnvironmentConfig = _build(EnvironmentConfig, data, source, "")
+    if config.environment.name != expected_name:
+        raise ConfigError(
+            source,
+            "environment.name",
+            f"{config.environment.name!r} does not match the file name {expected_name!r}",
+            f"set name = {expected_name!r} or rename the file",
+        )
+    _validate_network(config.network, source)
+    _validate_backend(config.backend, source)
+    return config
+
+
+def parse_environment_toml(text: str, *, source: str, expected_name: str) -> EnvironmentConfig:
+    """Parse TOML text (read by the caller) into a validated config."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(source, "(syntax)", f"not valid TOML ({error})", "fix the syntax at that line") from None
+    return parse_environment_config(data, source=source, expected_name=expected_name)
+
+
+def describe_keys(cls: type[Any] = EnvironmentConfig, prefix: str = "") -> list[tuple[str, str]]:
+    """Every config key with its documentation, for the README and error hints."""
+    rows: list[tuple[str, str]] = []
+    hints = typing.get_type_hints(cls)
+    for spec in dataclasses.fields(cls):
+        annotation = hints[spec.name]
+        if dataclasses.is_dataclass(annotation):
+            rows += describe_keys(typing.cast(type, annotation), f"{prefix}{spec.name}.")
+        else:
+            rows.append((prefix + spec.name, str(spec.metadata.get("doc", ""))))
+    return rows
+
+

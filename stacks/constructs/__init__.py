@@ -1,0 +1,1 @@
+"""One construct per Azure service, with AVM-shaped props (see ``stacks.interfaces``)."""

@@ -1,0 +1,95 @@
+"""Workspace storage: bronze (raw) and silver (curated) containers, locked down."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_azurerm.storage_account import (
+    StorageAccount,
+    StorageAccountBlobProperties,
+    StorageAccountBlobPropertiesContainerDeleteRetentionPolicy,
+    StorageAccountBlobPropertiesDeleteRetentionPolicy,
+    StorageAccountNetworkRules,
+    StorageAccountSharePropertiesRetentionPolicy,
+    StorageAccountShareProperties,
+)
+from cdktf_cdktf_provider_azurerm.storage_container import StorageContainer
+from constructs import Construct
+
+from stacks.constructs.avm_interfaces import declare_diagnostic_settings, declare_interfaces
+from stacks.interfaces import CommonProps, DiagnosticSettingsSpec
+
+
+@dataclass(frozen=True, kw_only=True)
+class StorageProps(CommonProps):
+    name: str
+    replication_type: str
+    blob_soft_delete_days: int
+    container_soft_delete_days: int
+    containers: tuple[str, ...]
+    # Logs of the blob and file services (the account itself only emits metrics).
+    service_diagnostic_settings: Mapping[str, DiagnosticSettingsSpec] | None = None
+
+
+class PlatformStorage(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, props: StorageProps) -> None:
+        super().__init__(scope, construct_id)
+        self.account = StorageAccount(
+            self,
+            "account",
+            name=props.name,
+            location=props.location,
+            resource_group_name=props.resource_group_name,
+            account_kind="StorageV2",
+            account_tier="Standard",
+            account_replication_type=props.replication_type,
+            min_tls_version="TLS1_2",
+            https_traffic_only_enabled=True,
+            public_network_access_enabled=False,
+            shared_access_key_enabled=False,
+            default_to_oauth_authentication=True,
+            allow_nested_items_to_be_public=False,
+            cross_tenant_replication_enabled=False,
+            infrastructure_encryption_enabled=True,
+            local_user_enabled=False,
+            sftp_enabled=False,
+            network_rules=StorageAccountNetworkRules(default_action="Deny", bypass=["AzureServices"]),
+            blob_properties=StorageAccountBlobProperties(
+                versioning_enabled=True,
+                change_feed_enabled=True,
+                delete_retention_policy=StorageAccountBlobPropertiesDeleteRetentionPolicy(
+                    days=props.blob_soft_delete_days
+                ),
+                container_delete_retention_policy=StorageAccountBlobPropertiesContainerDeleteRetentionPolicy(
+                    days=props.container_soft_delete_days
+                ),
+            ),
+            share_properties=StorageAccountShareProperties(
+                retention_policy=StorageAccountSharePropertiesRetentionPolicy(days=props.blob_soft_delete_days)
+            ),
+            tags=dict(props.tags),
+        )
+        # Created through the resource manager (storage_account_id), not the data
+        # plane: the account has no public endpoint and no shared keys.
+        self.containers = {
+            name: StorageContainer(
+                self,
+                f"container_{name}",
+                name=name,
+                storage_account_id=self.account.id,
+                container_access_type="private",
+            )
+            for name in props.containers
+        }
+        self.private_endpoints, self.role_assignments, _ = declare_interfaces(
+            self, resource_id=self.account.id, resource_name=props.name, props=props
+        )
+        for service in ("blob", "file"):
+            declare_diagnostic_settings(
+                self,
+                target_resource_id=f"{self.account.id}/{service}Services/default",
+                resource_name=f"{props.name}-{service}",
+                settings=props.service_diagnostic_settings or {},
+                id_prefix=f"diagnostic_setting_{service}",
+            )

@@ -1,0 +1,45 @@
+"""Deployment unit 1: resource group, VNet with subnets and NSGs, private DNS."""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
+from constructs import Construct
+
+from stacks.base import PlatformStack
+from stacks.config import EnvironmentConfig
+from stacks.constructs.network import PlatformNetwork, SubnetSpec
+from stacks.constructs.private_dns import PrivateDnsZones
+
+
+class NetworkStack(PlatformStack):
+    def __init__(self, scope: Construct, stack_id: str, *, config: EnvironmentConfig) -> None:
+        super().__init__(scope, stack_id, config=config)
+        names = config.names
+        self.resource_group = ResourceGroup(
+            self, "resource_group", name=names.resource_group, location=config.environment.location, tags=self.tags
+        )
+        self.network = PlatformNetwork(
+            self,
+            "network",
+            name=names.virtual_network,
+            location=config.environment.location,
+            resource_group_name=self.resource_group.name,
+            address_space=config.network.address_space,
+            subnets={
+                "private-endpoints": SubnetSpec(address_prefix=config.network.private_endpoint_subnet),
+                "compute": SubnetSpec(address_prefix=config.network.compute_subnet),
+            },
+            tags=self.tags,
+        )
+        self.dns = PrivateDnsZones(
+            self,
+            "private_dns",
+            resource_group_name=self.resource_group.name,
+            virtual_network_id=self.network.virtual_network.id,
+            link_name=f"link-{names.virtual_network}",
+            tags=self.tags,
+        )
+
+    @property
+    def private_endpoint_subnet_id(self) -> str:
+        return self.network.subnets["private-endpoints"].id

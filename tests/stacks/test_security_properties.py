@@ -1,0 +1,255 @@
+"""Security properties of the synthesized platform, for every environment."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.stacks.tf_json import all_resources, only, reference, resources
+
+ENVIRONMENTS = ("dev", "prod")
+REQUIRED_TAGS = {"environment", "project", "provisioner", "owner", "cost_center"}
+FORBIDDEN_ROLES = {"Owner", "Contributor", "User Access Administrator"}
+FORBIDDEN_ROLE_IDS = {
+    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+    "b24988ac-6180-49ae-bc48-b86b4ab1f0b1",
+    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+}
+# service resource type -> (subresource, private DNS zones it must register in)
+EXPECTED_ENDPOINTS = {
+    ("azurerm_storage_account", "blob"): {"privatelink.blob.core.windows.net"},
+    ("azurerm_storage_account", "file"): {"privatelink.file.core.windows.net"},
+    ("azurerm_key_vault", "vault"): {"privatelink.vaultcore.azure.net"},
+    ("azurerm_container_registry", "registry"): {"privatelink.azurecr.io"},
+    ("azurerm_machine_learning_workspace", "amlworkspace"): {
+        "privatelink.api.azureml.ms",
+        "privatelink.notebooks.azure.net",
+    },
+}
+
+
+def platform(stacks: dict[str, Any], env: str) -> dict[str, Any]:
+    return stacks[f"mlplatform-{env}"]
+
+
+def network(stacks: dict[str, Any], env: str) -> dict[str, Any]:
+    return stacks[f"network-{env}"]
+
+
+def resolve_cross_stack(stacks: dict[str, Any], env: str, expression: str) -> str:
+    """Follow `${data.terraform_remote_state...outputs.X}` to the network stack's expression."""
+    match = re.fullmatch(r"\$\{data\.terraform_remote_state\.[^.]+\.outputs\.([^}]+)\}", expression)
+    assert match, f"not a cross-stack reference: {expression}"
+    return str(network(stacks, env)["output"][match.group(1)]["value"])
+
+
+def zone_name(stacks: dict[str, Any], env: str, expression: str) -> str:
+    target = resolve_cross_stack(stacks, env, expression)
+    match = re.fullmatch(r"\$\{azurerm_private_dns_zone\.([^.]+)\.id\}", target)
+    assert match, f"not a private DNS zone id: {target}"
+    return str(resources(network(stacks, env), "azurerm_private_dns_zone")[match.group(1)]["name"])
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_storage_is_locked_down(stacks: dict[str, Any], env: str) -> None:
+    _, account = only(resources(platform(stacks, env), "azurerm_storage_account"))
+    assert account["public_network_access_enabled"] is False
+    assert account["shared_access_key_enabled"] is False
+    assert account["default_to_oauth_authentication"] is True
+    assert account["min_tls_version"] == "TLS1_2"
+    assert account["allow_nested_items_to_be_public"] is False
+    assert account["https_traffic_only_enabled"] is True
+    assert account["network_rules"]["default_action"] == "Deny"
+    blob = account["blob_properties"]
+    assert blob["versioning_enabled"] is True
+    assert blob["delete_retention_policy"]["days"] >= 1
+    assert blob["container_delete_retention_policy"]["days"] >= 1
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_bronze_and_silver_containers_are_private(stacks: dict[str, Any], env: str) -> None:
+    stack = platform(stacks, env)
+    account_id, _ = only(resources(stack, "azurerm_storage_account"))
+    containers = resources(stack, "azurerm_storage_container").values()
+    assert {c["name"] for c in containers} == {"rawdata", "curated"}
+    for container in containers:
+        assert container["container_access_type"] == "private"
+        # resource-manager path: no data-plane call against a private, keyless account
+        assert container["storage_account_id"] == reference("azurerm_storage_account", account_id)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_key_vault_is_locked_down(stacks: dict[str, Any], env: str) -> None:
+    _, vault = only(resources(platform(stacks, env), "azurerm_key_vault"))
+    assert vault["rbac_authorization_enabled"] is True
+    assert vault["purge_protection_enabled"] is True
+    assert vault["soft_delete_retention_days"] >= 7
+    assert vault["public_network_access_enabled"] is False
+    assert vault["network_acls"]["default_action"] == "Deny"
+    assert "access_policy" not in vault
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_registry_is_locked_down(stacks: dict[str, Any], env: str) -> None:
+    _, registry = only(resources(platform(stacks, env), "azurerm_container_registry"))
+    assert registry["sku"] == "Premium"
+    assert registry["admin_enabled"] is False
+    assert registry["public_network_access_enabled"] is False
+    assert registry["anonymous_pull_enabled"] is False
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_workspace_is_private_hbi_and_uses_the_user_assigned_identity(stacks: dict[str, Any], env: str) -> None:
+    stack = platform(stacks, env)
+    _, workspace = only(resources(stack, "azurerm_machine_learning_workspace"))
+    identity_id, _ = only(resources(stack, "azurerm_user_assigned_identity"))
+    identity_ref = reference("azurerm_user_assigned_identity", identity_id)
+    assert workspace["public_network_access_enabled"] is False
+    assert workspace["high_business_impact"] is True
+    assert workspace["identity"] == {"type": "UserAssigned", "identity_ids": [identity_ref]}
+    assert workspace["primary_user_assigned_identity"] == identity_ref
+    assert workspace["managed_network"]["isolation_mode"] == "AllowOnlyApprovedOutbound"
+    for attribute, resource_type in {
+        "storage_account_id": "azurerm_storage_account",
+        "key_vault_id": "azurerm_key_vault",
+        "container_registry_id": "azurerm_container_registry",
+        "application_insights_id": "azurerm_application_insights",
+    }.items():
+        logical_id, _ = only(resources(stack, resource_type))
+        assert workspace[attribute] == reference(resource_type, logical_id)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_system_datastores_use_identity_auth(stacks: dict[str, Any], env: str) -> None:
+    stack = platform(stacks, env)
+    workspace_id, _ = only(resources(stack, "azurerm_machine_learning_workspace"))
+    _, update = only(resources(stack, "azapi_update_resource"))
+    assert update["type"].startswith("Microsoft.MachineLearningServices/workspaces@")
+    assert update["resource_id"] == reference("azurerm_machine_learning_workspace", workspace_id)
+    assert update["body"] == {"properties": {"systemDatastoresAuthMode": "identity"}}
+    assert stack["terraform"]["required_providers"]["azapi"]["source"] == "azure/azapi"
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_service_has_its_private_endpoints_with_dns_zone_groups(stacks: dict[str, Any], env: str) -> None:
+    stack = platform(stacks, env)
+    found: dict[tuple[str, str], set[str]] = {}
+    for endpoint in resources(stack, "azurerm_private_endpoint").values():
+        connection = endpoint["private_service_connection"]
+        assert connection["is_manual_connection"] is False
+        target = re.fullmatch(r"\$\{(azurerm_[a-z_]+)\.[^.]+\.id\}", connection["private_connection_resource_id"])
+        assert target, connection
+        (subresource,) = connection["subresource_names"]
+        zones = {zone_name(stacks, env, z) for z in endpoint["private_dns_zone_group"]["private_dns_zone_ids"]}
+        found[(target.group(1), subresource)] = zones
+        subnet = resolve_cross_stack(stacks, env, endpoint["subnet_id"])
+        assert "private-endpoints" in subnet
+    assert found == EXPECTED_ENDPOINTS
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_private_dns_zone_is_linked_to_the_vnet(stacks: dict[str, Any], env: str) -> None:
+    stack = network(stacks, env)
+    vnet_id, _ = only(resources(stack, "azurerm_virtual_network"))
+    zones = resources(stack, "azurerm_private_dns_zone")
+    links = resources(stack, "azurerm_private_dns_zone_virtual_network_link").values()
+    linked = {link["private_dns_zone_name"] for link in links if link["virtual_network_id"] == reference(
+        "azurerm_virtual_network", vnet_id)}
+    assert linked == {reference("azurerm_private_dns_zone", key, "name") for key in zones}
+    assert {z["name"] for z in zones.values()} == set().union(*EXPECTED_ENDPOINTS.values())
+    assert all(link["registration_enabled"] is False for link in links)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_each_subnet_has_its_own_nsg(stacks: dict[str, Any], env: str) -> None:
+    stack = network(stacks, env)
+    subnets = resources(stack, "azurerm_subnet")
+    associations = resources(stack, "azurerm_subnet_network_security_group_association").values()
+    assert {s["name"] for s in subnets.values()} == {"snet-private-endpoints", "snet-compute"}
+    assert {a["subnet_id"] for a in associations} == {reference("azurerm_subnet", key) for key in subnets}
+    assert len({a["network_security_group_id"] for a in associations}) == len(subnets)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_no_broad_role_assignments(stacks: dict[str, Any], env: str) -> None:
+    assignments = resources(platform(stacks, env), "azurerm_role_assignment").values()
+    assert assignments
+    for assignment in assignments:
+        assert assignment.get("role_definition_name") not in FORBIDDEN_ROLES
+        assert not any(role_id in str(assignment.get("role_definition_id", "")) for role_id in FORBIDDEN_ROLE_IDS)
+        # scoped to one resource of this stack, never a subscription or resource group
+        assert re.fullmatch(r"\$\{azurerm_[a-z_]+\.[^.]+\.id\}", assignment["scope"]), assignment["scope"]
+        assert "resource_group" not in assignment["scope"]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_workspace_waits_for_the_identity_grants(stacks: dict[str, Any], env: str) -> None:
+    stack = platform(stacks, env)
+    _, workspace = only(resources(stack, "azurerm_machine_learning_workspace"))
+    grants_on_linked_resources = {
+        f"azurerm_role_assignment.{key}"
+        for key, assignment in resources(stack, "azurerm_role_assignment").items()
+        if "azurerm_machine_learning_workspace" not in assignment["scope"]
+    }
+    assert grants_on_linked_resources <= set(workspace["depends_on"])
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_diagnostic_settings_reach_log_analytics(stacks: dict[str, Any], env: str) -> None:
+    stack = platform(stacks, env)
+    law_id, _ = only(resources(stack, "azurerm_log_analytics_workspace"))
+    targets = set()
+    for setting in resources(stack, "azurerm_monitor_diagnostic_setting").values():
+        assert setting["log_analytics_workspace_id"] == reference("azurerm_log_analytics_workspace", law_id)
+        targets.add(re.sub(r"\.[^.]+\.id\}", "}", setting["target_resource_id"]))
+    assert {
+        "${azurerm_key_vault}",
+        "${azurerm_storage_account}",
+        "${azurerm_storage_account}/blobServices/default",
+        "${azurerm_container_registry}",
+        "${azurerm_machine_learning_workspace}",
+    } <= targets
+
+
+@pytest.mark.parametrize("stack_name", ["network-dev", "mlplatform-dev", "network-prod", "mlplatform-prod"])
+def test_every_taggable_resource_carries_the_required_tags(stacks: dict[str, Any], stack_name: str) -> None:
+    env = stack_name.rsplit("-", 1)[1]
+    untagged_types = set()
+    for resource_type, logical_id, body in all_resources(stacks[stack_name]):
+        if "tags" not in body:
+            untagged_types.add(resource_type)
+            continue
+        assert REQUIRED_TAGS <= set(body["tags"]), f"{resource_type}.{logical_id}"
+        assert body["tags"]["environment"] == env
+    # these azurerm resource types have no tags argument at all
+    assert untagged_types <= {
+        "azurerm_subnet",
+        "azurerm_subnet_network_security_group_association",
+        "azurerm_role_assignment",
+        "azurerm_monitor_diagnostic_setting",
+        "azurerm_storage_container",
+        "azapi_update_resource",
+    }
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_outputs_for_the_bootstrap_are_present_and_not_secret(stacks: dict[str, Any], env: str) -> None:
+    outputs = platform(stacks, env)["output"]
+    assert set(outputs) == {
+        "subscription_id", "tenant_id", "location", "resource_group_name", "workspace_name", "workspace_id",
+        "storage_account_name", "raw_container_name", "curated_container_name", "key_vault_name", "key_vault_uri",
+        "container_registry_name", "identity_client_id", "identity_principal_id",
+    }
+    assert not any(output.get("sensitive") for output in outputs.values())
+
+
+def test_prod_uses_remote_state_and_dev_local_state(stacks: dict[str, Any]) -> None:
+    for stack_name, stack in stacks.items():
+        backend = stack["terraform"]["backend"]
+        if stack_name.endswith("-prod"):
+            assert backend["azurerm"]["use_azuread_auth"] is True
+            assert backend["azurerm"]["key"] == f"{stack_name}.tfstate"
+        else:
+            assert backend == {"local": {"path": f"../../../terraform-state/{stack_name}.tfstate"}}

@@ -31,13 +31,17 @@ def load_configs(selection: str, config_dir: Path) -> list[EnvironmentConfig]:
     known = available_environments(config_dir)
     wanted = known if selection.strip() == "all" else [name.strip() for name in selection.split(",") if name.strip()]
     if not wanted:
-        raise ConfigError("environment selection", "PLATFORM_ENV", "is empty", f"set it to one of {', '.join(known)} or all")
+        raise ConfigError(
+            "environment selection", "PLATFORM_ENV", "is empty", f"set it to one of {', '.join(known)} or all"
+        )
     configs = []
     for name in wanted:
         path = config_dir / f"{name}.toml"
         if name not in known:
             raise ConfigError(
-                "environment selection", "PLATFORM_ENV", f"no config file {path.name} for environment {name!r}",
+                "environment selection",
+                "PLATFORM_ENV",
+                f"no config file {path.name} for environment {name!r}",
                 f"use one of {', '.join(known)} or add config/{name}.toml",
             )
         display = f"{config_dir.name}/{path.name}"
@@ -60,8 +64,16 @@ def main() -> int:
     # and the equivalence test); the default loads only the submodules used.
     load_binding(mode="stock" if os.environ.get("CDKTF_BINDING_IMPORT") == "stock" else "fast")
     from stacks.app import build_app
+    from stacks.policy import policy_lines
 
-    build_app(configs=configs).synth()
+    try:
+        build_app(configs=configs).synth()
+    except RuntimeError as error:  # a policy violation crosses jsii as a RuntimeError
+        lines = policy_lines(error)
+        if lines is None:
+            raise
+        print("\n".join(f"error: {line}" for line in lines), file=sys.stderr)
+        return 3
     return 0
 
 

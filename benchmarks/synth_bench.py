@@ -31,11 +31,17 @@ class Run:
 
 
 def synth_once(mode: str, environments: str, outdir: Path) -> Run:
-    env = dict(os.environ, PLATFORM_ENV=environments, CDKTF_OUTDIR=str(outdir), CDKTF_BINDING_IMPORT=mode,
-               JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20")
+    env = dict(
+        os.environ,
+        PLATFORM_ENV=environments,
+        CDKTF_OUTDIR=str(outdir),
+        CDKTF_BINDING_IMPORT=mode,
+        JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
+    )
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, str(REPO / "main.py")], cwd=REPO, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "main.py")], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
@@ -61,8 +67,10 @@ def main(argv: list[str] | None = None) -> int:
             (outputs["fast"] / p.relative_to(outputs["stock"])).read_bytes() == p.read_bytes()
             for p in outputs["stock"].rglob("cdk.tf.json")
         )
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"environments: {args.env}, runs per mode: {args.runs}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"environments: {args.env}, runs per mode: {args.runs}"
+    )
     print(f"{'import':8s} {'median s':>9s} {'min s':>7s} {'max s':>7s} {'peak RSS MB':>12s}")
     medians = {}
     for mode, runs in results.items():
@@ -70,8 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         medians[mode] = statistics.median(seconds)
         peak = max(r.peak_rss_mb for r in runs)
         print(f"{mode:8s} {medians[mode]:9.2f} {min(seconds):7.2f} {max(seconds):7.2f} {peak:12.0f}")
-    print(f"speed-up (stock median / fast median): {medians['stock'] / medians['fast']:.1f}x; "
-          f"outputs byte-identical: {'yes' if identical else 'NO'}")
+    print(
+        f"speed-up (stock median / fast median): {medians['stock'] / medians['fast']:.1f}x; "
+        f"outputs byte-identical: {'yes' if identical else 'NO'}"
+    )
     return 0 if identical else 1
 
 

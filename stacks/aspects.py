@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import jsii
-from cdktf import IAspect, TerraformResource
+from cdktf import IAspect, TerraformResource, TerraformStack
 from constructs import IConstruct
 
 
@@ -27,7 +27,11 @@ class TagsAspect:
         self._tags = dict(tags)
 
     def visit(self, node: IConstruct) -> None:
-        if not is_taggable(node):
+        # Applied when the stack itself is visited (aspects run top-down), so the
+        # tags are in place before the policy aspect checks the same stack.
+        if not isinstance(node, TerraformStack):
             return
-        own = node.tags_input or {}  # type: ignore[attr-defined]
-        node.tags = {**self._tags, **own}  # type: ignore[attr-defined]
+        for child in node.node.find_all():
+            if is_taggable(child):
+                own = child.tags_input or {}  # type: ignore[attr-defined]
+                child.tags = {**self._tags, **own}  # type: ignore[attr-defined]

@@ -20,6 +20,7 @@ from constructs import Construct
 
 from stacks.aspects import TagsAspect
 from stacks.config import EnvironmentConfig
+from stacks.policy import PolicyAspect
 
 
 class PlatformStack(TerraformStack):
@@ -46,7 +47,9 @@ class PlatformStack(TerraformStack):
             # Shared-key auth is off on our storage: data-plane calls use Entra ID.
             storage_use_azuread=True,
         )
+        # Order matters: tags are applied before the policy checks them.
         Aspects.of(self).add(TagsAspect(tags=self.tags))
+        Aspects.of(self).add(PolicyAspect())
 
     def _declare_backend(self, stack_id: str) -> None:
         backend = self.config.backend

@@ -55,7 +55,9 @@ def load_binding(*, mode: LoadMode = "fast", package: str = BINDING_PACKAGE) -> 
             del sys.modules[package]
             problem = f"loading {package}._jsii failed ({error})"
     if problem is not None:
-        print(f"warning: fast azurerm binding import unavailable: {problem}; using the stock import (slower)",
-              file=sys.stderr)
+        print(
+            f"warning: fast azurerm binding import unavailable: {problem}; using the stock import (slower)",
+            file=sys.stderr,
+        )
     importlib.import_module(package)
     return "stock"

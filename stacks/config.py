@@ -56,25 +56,43 @@ KEY_VAULT_NAME = _name_rule(
 )
 CONTAINER_REGISTRY_NAME = _name_rule(r"[A-Za-z0-9]{5,50}", "5-50 letters and digits", "crgloborealtymldev")
 WORKSPACE_NAME = _name_rule(
-    r"[A-Za-z0-9][A-Za-z0-9_-]{2,32}", "3-33 letters, digits, '-', '_', starting with a letter or digit", "mlw-globorealty-dev"
+    r"[A-Za-z0-9][A-Za-z0-9_-]{2,32}",
+    "3-33 letters, digits, '-', '_', starting with a letter or digit",
+    "mlw-globorealty-dev",
 )
 LOG_ANALYTICS_NAME = _name_rule(
-    r"[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]", "4-63 letters, digits and '-', starting and ending alphanumeric", "log-globorealty-dev"
+    r"[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]",
+    "4-63 letters, digits and '-', starting and ending alphanumeric",
+    "log-globorealty-dev",
 )
-APP_INSIGHTS_NAME = _name_rule(r"[^%&\\?/]{1,259}[^%&\\?/. ]", "1-260 characters without %&\\?/ and not ending in '.' or space", "appi-globorealty-dev")
+APP_INSIGHTS_NAME = _name_rule(
+    r"[^%&\\?/]{1,259}[^%&\\?/. ]",
+    "1-260 characters without %&\\?/ and not ending in '.' or space",
+    "appi-globorealty-dev",
+)
 IDENTITY_NAME = _name_rule(
-    r"[A-Za-z0-9][A-Za-z0-9_-]{2,127}", "3-128 letters, digits, '-', '_', starting alphanumeric", "id-globorealty-ml-dev"
+    r"[A-Za-z0-9][A-Za-z0-9_-]{2,127}",
+    "3-128 letters, digits, '-', '_', starting alphanumeric",
+    "id-globorealty-ml-dev",
 )
 VNET_NAME = _name_rule(
-    r"[A-Za-z0-9](?:[\w.-]{0,62}[\w])?", "2-64 letters, digits, '_', '.', '-', starting alphanumeric, ending alphanumeric or '_'", "vnet-globorealty-dev"
+    r"[A-Za-z0-9](?:[\w.-]{0,62}[\w])?",
+    "2-64 letters, digits, '_', '.', '-', starting alphanumeric, ending alphanumeric or '_'",
+    "vnet-globorealty-dev",
 )
 LOCATION = _name_rule(r"[a-z][a-z0-9]{2,30}", "an Azure region name in lowercase without spaces", "westeurope")
-PROJECT = _name_rule(r"[a-z][a-z0-9-]{1,30}", "2-31 lowercase letters, digits and '-', starting with a letter", "globorealty")
+PROJECT = _name_rule(
+    r"[a-z][a-z0-9-]{1,30}", "2-31 lowercase letters, digits and '-', starting with a letter", "globorealty"
+)
 ENV_NAME = _name_rule(r"[a-z][a-z0-9]{1,9}", "2-10 lowercase letters and digits, starting with a letter", "dev")
-SECRET_NAME = _name_rule(r"[A-Za-z0-9-]{1,127}", "1-127 letters, digits and '-' (Key Vault secret name)", "snowflake-private-key")
+SECRET_NAME = _name_rule(
+    r"[A-Za-z0-9-]{1,127}", "1-127 letters, digits and '-' (Key Vault secret name)", "snowflake-private-key"
+)
 SNOWFLAKE_IDENTIFIER = _name_rule(r"[A-Za-z_][A-Za-z0-9_$]{0,254}", "an unquoted Snowflake identifier", "GLOBOREALTY")
 SNOWFLAKE_ACCOUNT = _name_rule(
-    r"[A-Za-z0-9][A-Za-z0-9_.-]{0,254}", "a Snowflake account identifier such as 'myorg-myaccount'", "globorealty-prod01"
+    r"[A-Za-z0-9][A-Za-z0-9_.-]{0,254}",
+    "a Snowflake account identifier such as 'myorg-myaccount'",
+    "globorealty-prod01",
 )
 DATA_ASSET_NAME = _name_rule(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,254}", "letters, digits, '_', '.', '-'", "raw_house_data")
 CONTAINER_NAME = _name_rule(
@@ -82,11 +100,24 @@ CONTAINER_NAME = _name_rule(
 )
 
 
+def _each(check: Check) -> Check:
+    def check_all(values: Any) -> tuple[str, str] | None:
+        for item in values:
+            if (verdict := check(item)) is not None:
+                return verdict
+        return None
+
+    return check_all
+
+
 def _tag_value(value: Any) -> tuple[str, str] | None:
     if not value.strip():
         return ("must not be empty", "set a non-empty value")
     if len(value) > 256 or re.search(r"[<>%&\\?/]", value):
-        return (f"{value!r} is not a valid tag value (at most 256 characters, none of <>%&\\?/)", "shorten it or drop those characters")
+        return (
+            f"{value!r} is not a valid tag value (at most 256 characters, none of <>%&\\?/)",
+            "shorten it or drop those characters",
+        )
     return None
 
 
@@ -114,7 +145,10 @@ def _not_blank(value: Any) -> tuple[str, str] | None:
 def _select_only(value: Any) -> tuple[str, str] | None:
     if re.match(r"\s*select\s", value, re.IGNORECASE) and ";" not in value.strip().rstrip(";"):
         return None
-    return (f"{value!r} is not a single SELECT statement", "use one read-only query such as 'SELECT * FROM DB.SCHEMA.TABLE'")
+    return (
+        f"{value!r} is not a single SELECT statement",
+        "use one read-only query such as 'SELECT * FROM DB.SCHEMA.TABLE'",
+    )
 
 
 def rule(check: Check | None = None, *, default: Any = dataclasses.MISSING, doc: str = "") -> Any:
@@ -170,7 +204,9 @@ Replication = Literal["LRS", "ZRS", "GRS", "GZRS", "RAGRS", "RAGZRS"]
 
 @dataclass(frozen=True, kw_only=True)
 class WorkspaceSection:
-    managed_network: ManagedNetwork = rule(default="AllowOnlyApprovedOutbound", doc="AML managed network isolation mode")
+    managed_network: ManagedNetwork = rule(
+        default="AllowOnlyApprovedOutbound", doc="AML managed network isolation mode"
+    )
     high_business_impact: bool = rule(default=True, doc="HBI workspace: less diagnostic data collected by Microsoft")
 
 
@@ -193,6 +229,16 @@ class KeyVaultSection:
 class RegistrySection:
     zone_redundancy: bool = rule(default=True)
     untagged_retention_days: int = rule(_between(0, 365), default=30)
+    geo_replication_locations: tuple[str, ...] = rule(
+        _each(LOCATION), default=(), doc="extra regions holding a registry replica (each one costs a Premium registry)"
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class EncryptionSection:
+    storage_customer_managed_key: bool = rule(
+        default=True, doc="encrypt the storage account with a Key Vault key (RSA 3072, rotated yearly)"
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -217,11 +263,15 @@ class SnowflakeSection:
     database: str = rule(SNOWFLAKE_IDENTIFIER, default="GLOBOREALTY")
     schema: str = rule(SNOWFLAKE_IDENTIFIER, default="REAL_ESTATE")
     query: str = rule(_select_only, default="SELECT * FROM GLOBOREALTY.REAL_ESTATE.RAW")
-    private_key_secret: str = rule(SECRET_NAME, default="snowflake-private-key", doc="Key Vault secret holding the PEM key")
+    private_key_secret: str = rule(
+        SECRET_NAME, default="snowflake-private-key", doc="Key Vault secret holding the PEM key"
+    )
     private_key_passphrase_secret: str = rule(
         default="", doc="optional Key Vault secret holding the key's passphrase (empty: unencrypted key)"
     )
-    connection_name: str = rule(DATA_ASSET_NAME, default="snowflake-globorealty", doc="name the connection is registered under")
+    connection_name: str = rule(
+        DATA_ASSET_NAME, default="snowflake-globorealty", doc="name the connection is registered under"
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -244,6 +294,7 @@ class EnvironmentConfig:
     key_vault: KeyVaultSection = rule(default=KeyVaultSection())
     registry: RegistrySection = rule(default=RegistrySection())
     monitoring: MonitoringSection = rule(default=MonitoringSection())
+    encryption: EncryptionSection = rule(default=EncryptionSection())
     backend: BackendSection = rule(default=BackendSection())
     snowflake: SnowflakeSection
     data_asset: DataAssetSection = rule(default=DataAssetSection())
@@ -270,6 +321,10 @@ class EnvironmentConfig:
 def _type_name(annotation: Any) -> str:
     if typing.get_origin(annotation) is Literal:
         return "one of " + ", ".join(repr(a) for a in typing.get_args(annotation))
+    if typing.get_origin(annotation) is tuple:
+        return "a list of strings"
+    if typing.get_origin(annotation) is dict:
+        return "a table of strings"
     return {str: "a string", int: "a whole number", bool: "true or false"}.get(annotation, str(annotation))
 
 
@@ -277,6 +332,8 @@ def _check_type(annotation: Any, value: Any) -> bool:
     origin = typing.get_origin(annotation)
     if origin is Literal:
         return value in typing.get_args(annotation)
+    if origin is tuple:
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
     if origin is dict:
         return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
     if annotation is int:
@@ -309,11 +366,13 @@ def _build(cls: type[Any], data: Mapping[str, Any], source: str, prefix: str) ->
             continue
         value = data[name]
         if not _check_type(annotation, value):
-            raise ConfigError(source, key, f"{value!r} is not {_type_name(annotation)}", f"set {_type_name(annotation)}")
+            raise ConfigError(
+                source, key, f"{value!r} is not {_type_name(annotation)}", f"set {_type_name(annotation)}"
+            )
         check = spec.metadata.get("check")
         if check is not None and (verdict := check(value)) is not None:
             raise ConfigError(source, key, *verdict)
-        values[name] = value
+        values[name] = tuple(value) if typing.get_origin(annotation) is tuple else value
     return cls(**values)
 
 
@@ -363,6 +422,13 @@ def parse_environment_config(data: Mapping[str, Any], *, source: str, expected_n
         )
     _validate_network(config.network, source)
     _validate_backend(config.backend, source)
+    if config.environment.location in config.registry.geo_replication_locations:
+        raise ConfigError(
+            source,
+            "registry.geo_replication_locations",
+            f"lists the home region {config.environment.location!r}",
+            "list only additional regions",
+        )
     return config
 
 
@@ -386,5 +452,3 @@ def describe_keys(cls: type[Any] = EnvironmentConfig, prefix: str = "") -> list[
         else:
             rows.append((prefix + spec.name, str(spec.metadata.get("doc", ""))))
     return rows
-
-

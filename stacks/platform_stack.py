@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypedDict
+
 from cdktf import TerraformOutput
 from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermClientConfig
 from constructs import Construct
@@ -9,11 +12,12 @@ from constructs import Construct
 from stacks.base import PlatformStack
 from stacks.config import EnvironmentConfig
 from stacks.constructs.avm_interfaces import declare_role_assignments
+from stacks.constructs.encryption_key import CustomerManagedKey
 from stacks.constructs.identity import WorkloadIdentity
 from stacks.constructs.key_vault import KeyVaultProps, PlatformKeyVault
 from stacks.constructs.monitoring import Monitoring
 from stacks.constructs.registry import PlatformRegistry, RegistryProps
-from stacks.constructs.storage import PlatformStorage, StorageProps
+from stacks.constructs.storage import CustomerManagedKeySpec, PlatformStorage, StorageProps
 from stacks.constructs.workspace import PlatformWorkspace, WorkspaceProps
 from stacks.interfaces import (
     DiagnosticSettingsSpec,
@@ -44,15 +48,21 @@ IDENTITY_ROLES: dict[str, dict[str, str]] = {
 }
 
 
+class Placement(TypedDict):
+    """Where every service of the stack goes, passed to each construct."""
+
+    location: str
+    resource_group_name: str
+    tags: Mapping[str, str]
+
+
 class MlPlatformStack(PlatformStack):
-    def __init__(
-        self, scope: Construct, stack_id: str, *, config: EnvironmentConfig, network: NetworkStack
-    ) -> None:
+    def __init__(self, scope: Construct, stack_id: str, *, config: EnvironmentConfig, network: NetworkStack) -> None:
         super().__init__(scope, stack_id, config=config)
         names, location = config.names, config.environment.location
         resource_group_name = network.resource_group.name
         client = DataAzurermClientConfig(self, "client_config")
-        common = {"location": location, "resource_group_name": resource_group_name, "tags": self.tags}
+        common = Placement(location=location, resource_group_name=resource_group_name, tags=self.tags)
 
         identity = WorkloadIdentity(self, "identity", name=names.identity, **common).identity
         monitoring = Monitoring(
@@ -90,22 +100,6 @@ class MlPlatformStack(PlatformStack):
             )
         }
 
-        storage = PlatformStorage(
-            self,
-            "storage",
-            props=StorageProps(
-                name=names.storage_account,
-                replication_type=config.storage.replication_type,
-                blob_soft_delete_days=config.storage.blob_soft_delete_days,
-                container_soft_delete_days=config.storage.container_soft_delete_days,
-                containers=(config.storage.raw_container, config.storage.curated_container),
-                private_endpoints={**endpoint("blob", "blob"), **endpoint("file", "file")},
-                role_assignments=grants("storage"),
-                diagnostic_settings=metrics_only,
-                service_diagnostic_settings=logs_and_metrics,
-                **common,
-            ),
-        )
         key_vault = PlatformKeyVault(
             self,
             "key_vault",
@@ -120,6 +114,46 @@ class MlPlatformStack(PlatformStack):
                 **common,
             ),
         )
+        azapi = self.azapi_provider()
+        storage_key = (
+            CustomerManagedKey(
+                self,
+                "storage_encryption",
+                key_name=f"cmk-{names.storage_account}",
+                key_vault_id=key_vault.vault.id,
+                identity_name=f"{names.identity}-storage-cmk",
+                azapi_provider=azapi,
+                **common,
+            )
+            if config.encryption.storage_customer_managed_key
+            else None
+        )
+        storage = PlatformStorage(
+            self,
+            "storage",
+            props=StorageProps(
+                name=names.storage_account,
+                replication_type=config.storage.replication_type,
+                blob_soft_delete_days=config.storage.blob_soft_delete_days,
+                container_soft_delete_days=config.storage.container_soft_delete_days,
+                containers=(config.storage.raw_container, config.storage.curated_container),
+                private_endpoints={**endpoint("blob", "blob"), **endpoint("file", "file")},
+                role_assignments=grants("storage"),
+                diagnostic_settings=metrics_only,
+                service_diagnostic_settings=logs_and_metrics,
+                managed_identities=ManagedIdentitiesSpec(
+                    user_assigned_resource_ids=(storage_key.identity.id,) if storage_key else ()
+                ),
+                customer_managed_key=CustomerManagedKeySpec(
+                    key_uri=storage_key.versionless_key_uri,
+                    user_assigned_identity_id=storage_key.identity.id,
+                    depends_on=(storage_key.grant,),
+                )
+                if storage_key
+                else None,
+                **common,
+            ),
+        )
         registry = PlatformRegistry(
             self,
             "registry",
@@ -127,6 +161,7 @@ class MlPlatformStack(PlatformStack):
                 name=names.container_registry,
                 zone_redundancy_enabled=config.registry.zone_redundancy,
                 untagged_retention_days=config.registry.untagged_retention_days,
+                geo_replication_locations=config.registry.geo_replication_locations,
                 private_endpoints=endpoint("registry", "registry"),
                 role_assignments=grants("registry"),
                 diagnostic_settings=logs_and_metrics,
@@ -154,7 +189,7 @@ class MlPlatformStack(PlatformStack):
                 diagnostic_settings=logs_and_metrics,
                 **common,
             ),
-            azapi_provider=self.azapi_provider(),
+            azapi_provider=azapi,
             depends_on=[
                 *storage.role_assignments,
                 *key_vault.role_assignments,

@@ -52,8 +52,7 @@ def finish_synth(process: subprocess.Popen[str], outdir: Path) -> Path:
 
 def load_stacks(outdir: Path) -> dict[str, dict[str, Any]]:
     return {
-        path.parent.name: json.loads(path.read_text())
-        for path in sorted((outdir / "stacks").glob("*/cdk.tf.json"))
+        path.parent.name: json.loads(path.read_text()) for path in sorted((outdir / "stacks").glob("*/cdk.tf.json"))
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_azurerm.container_registry import ContainerRegistry
+from cdktf_cdktf_provider_azurerm.container_registry import ContainerRegistry, ContainerRegistryGeoreplications
 from constructs import Construct
 
 from stacks.constructs.avm_interfaces import declare_interfaces
@@ -16,6 +16,7 @@ class RegistryProps(CommonProps):
     name: str
     zone_redundancy_enabled: bool
     untagged_retention_days: int
+    geo_replication_locations: tuple[str, ...] = ()
 
 
 class PlatformRegistry(Construct):
@@ -38,6 +39,13 @@ class PlatformRegistry(Construct):
             quarantine_policy_enabled=False,
             zone_redundancy_enabled=props.zone_redundancy_enabled,
             retention_policy_in_days=props.untagged_retention_days,
+            georeplications=[
+                ContainerRegistryGeoreplications(
+                    location=location, zone_redundancy_enabled=props.zone_redundancy_enabled, tags=dict(props.tags)
+                )
+                for location in props.geo_replication_locations
+            ]
+            or None,
             tags=dict(props.tags),
         )
         self.private_endpoints, self.role_assignments, _ = declare_interfaces(

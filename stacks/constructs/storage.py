@@ -3,22 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_azurerm.storage_account import (
     StorageAccount,
     StorageAccountBlobProperties,
     StorageAccountBlobPropertiesContainerDeleteRetentionPolicy,
     StorageAccountBlobPropertiesDeleteRetentionPolicy,
+    StorageAccountCustomerManagedKey,
+    StorageAccountIdentity,
     StorageAccountNetworkRules,
-    StorageAccountSharePropertiesRetentionPolicy,
     StorageAccountShareProperties,
+    StorageAccountSharePropertiesRetentionPolicy,
 )
 from cdktf_cdktf_provider_azurerm.storage_container import StorageContainer
 from constructs import Construct
 
 from stacks.constructs.avm_interfaces import declare_diagnostic_settings, declare_interfaces
-from stacks.interfaces import CommonProps, DiagnosticSettingsSpec
+from stacks.interfaces import CommonProps, DiagnosticSettingsSpec, ManagedIdentitiesSpec
+
+# Each service of the account emits its own resource logs.
+STORAGE_SERVICES = ("blob", "file", "queue", "table")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerManagedKeySpec:
+    """AVM ``customer_managed_key``: a versionless key URI and the identity that uses it."""
+
+    key_uri: str
+    user_assigned_identity_id: str
+    depends_on: tuple[ITerraformDependable, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,8 +43,10 @@ class StorageProps(CommonProps):
     blob_soft_delete_days: int
     container_soft_delete_days: int
     containers: tuple[str, ...]
-    # Logs of the blob and file services (the account itself only emits metrics).
+    # Logs of the blob, file, queue and table services (the account itself only emits metrics).
     service_diagnostic_settings: Mapping[str, DiagnosticSettingsSpec] | None = None
+    managed_identities: ManagedIdentitiesSpec = field(default_factory=ManagedIdentitiesSpec)
+    customer_managed_key: CustomerManagedKeySpec | None = None
 
 
 class PlatformStorage(Construct):
@@ -68,6 +85,18 @@ class PlatformStorage(Construct):
             share_properties=StorageAccountShareProperties(
                 retention_policy=StorageAccountSharePropertiesRetentionPolicy(days=props.blob_soft_delete_days)
             ),
+            identity=StorageAccountIdentity(
+                type="UserAssigned", identity_ids=list(props.managed_identities.user_assigned_resource_ids)
+            )
+            if props.managed_identities.user_assigned_resource_ids
+            else None,
+            customer_managed_key=StorageAccountCustomerManagedKey(
+                key_vault_key_id=props.customer_managed_key.key_uri,
+                user_assigned_identity_id=props.customer_managed_key.user_assigned_identity_id,
+            )
+            if props.customer_managed_key
+            else None,
+            depends_on=list(props.customer_managed_key.depends_on) if props.customer_managed_key else None,
             tags=dict(props.tags),
         )
         # Created through the resource manager (storage_account_id), not the data
@@ -85,7 +114,7 @@ class PlatformStorage(Construct):
         self.private_endpoints, self.role_assignments, _ = declare_interfaces(
             self, resource_id=self.account.id, resource_name=props.name, props=props
         )
-        for service in ("blob", "file"):
+        for service in STORAGE_SERVICES:
             declare_diagnostic_settings(
                 self,
                 target_resource_id=f"{self.account.id}/{service}Services/default",

@@ -64,9 +64,7 @@ class PlatformWorkspace(Construct):
             public_network_access_enabled=False,
             high_business_impact=props.high_business_impact,
             v1_legacy_mode_enabled=False,
-            managed_network=MachineLearningWorkspaceManagedNetwork(
-                isolation_mode=props.managed_network_isolation_mode
-            ),
+            managed_network=MachineLearningWorkspaceManagedNetwork(isolation_mode=props.managed_network_isolation_mode),
             tags=dict(props.tags),
             # The identity's grants on the linked resources must exist before
             # the workspace validates them at creation.

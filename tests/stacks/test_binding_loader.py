@@ -25,7 +25,11 @@ def _run(code: str, *, path: Path | None = None) -> subprocess.CompletedProcess[
     env_path = [str(REPO)] + ([str(path)] if path else [])
     return subprocess.run(
         [sys.executable, "-c", code],
-        env={"PYTHONPATH": ":".join(env_path), "PATH": "/usr/bin:/bin", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
+        env={
+            "PYTHONPATH": ":".join(env_path),
+            "PATH": "/usr/bin:/bin",
+            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        },
         capture_output=True,
         text=True,
         timeout=120,

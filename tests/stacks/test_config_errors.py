@@ -30,42 +30,89 @@ def replaced(old: str, new: str, text: str = DEV) -> str:
 # (case id, broken config text, expected key, words the rule or fix must contain)
 CASES = [
     ("unknown-key", replaced("replication_type = ", "replicaton_type = "), "storage.replicaton_type", "unknown key"),
-    ("unknown-section", DEV + '\n[storgae]\nx = 1\n', "storgae", "unknown key"),
-    ("missing-value", replaced('storage_account = "stgloborealtymldev"\n', ""), "names.storage_account",
-     "missing value"),
+    ("unknown-section", DEV + "\n[storgae]\nx = 1\n", "storgae", "unknown key"),
+    (
+        "missing-value",
+        replaced('storage_account = "stgloborealtymldev"\n', ""),
+        "names.storage_account",
+        "missing value",
+    ),
     ("missing-section", replaced("[network]", "[networking]"), "networking", "unknown key"),
-    ("storage-uppercase", replaced('"stgloborealtymldev"', '"StGloboRealty"'), "names.storage_account",
-     "3-24 lowercase letters and digits"),
-    ("storage-too-long", replaced('"stgloborealtymldev"', '"stgloborealtymldevelopment01"'),
-     "names.storage_account", "3-24 lowercase letters and digits"),
-    ("key-vault-too-long", replaced('"kv-globorealty-ml-dev"', '"kv-globorealty-machinelearning-dev"'),
-     "names.key_vault", "3-24 letters"),
+    (
+        "storage-uppercase",
+        replaced('"stgloborealtymldev"', '"StGloboRealty"'),
+        "names.storage_account",
+        "3-24 lowercase letters and digits",
+    ),
+    (
+        "storage-too-long",
+        replaced('"stgloborealtymldev"', '"stgloborealtymldevelopment01"'),
+        "names.storage_account",
+        "3-24 lowercase letters and digits",
+    ),
+    (
+        "key-vault-too-long",
+        replaced('"kv-globorealty-ml-dev"', '"kv-globorealty-machinelearning-dev"'),
+        "names.key_vault",
+        "3-24 letters",
+    ),
     ("key-vault-double-hyphen", replaced('"kv-globorealty-ml-dev"', '"kv--globorealty"'), "names.key_vault", "no '--'"),
-    ("registry-hyphen", replaced('"crgloborealtymldev"', '"cr-globorealty"'), "names.container_registry",
-     "5-50 letters and digits"),
+    (
+        "registry-hyphen",
+        replaced('"crgloborealtymldev"', '"cr-globorealty"'),
+        "names.container_registry",
+        "5-50 letters and digits",
+    ),
     ("registry-too-short", replaced('"crgloborealtymldev"', '"cr1"'), "names.container_registry", "5-50"),
     ("workspace-name", replaced('"mlw-globorealty-dev"', '"-mlw"'), "names.workspace", "3-33"),
-    ("resource-group-trailing-dot", replaced('"rg-globorealty-ml-dev"', '"rg-globorealty."'),
-     "names.resource_group", "not ending in '.'"),
+    (
+        "resource-group-trailing-dot",
+        replaced('"rg-globorealty-ml-dev"', '"rg-globorealty."'),
+        "names.resource_group",
+        "not ending in '.'",
+    ),
     ("cidr-invalid", replaced('"10.20.0.0/16"', '"10.20.0.0/33"'), "network.address_space", "not a valid IPv4 CIDR"),
-    ("cidr-host-bits", replaced('"10.20.1.0/24"', '"10.20.1.7/24"'), "network.private_endpoint_subnet",
-     "host bits"),
-    ("subnet-outside-vnet", replaced('"10.20.2.0/23"', '"10.99.2.0/23"'), "network.compute_subnet",
-     "outside network.address_space"),
+    ("cidr-host-bits", replaced('"10.20.1.0/24"', '"10.20.1.7/24"'), "network.private_endpoint_subnet", "host bits"),
+    (
+        "subnet-outside-vnet",
+        replaced('"10.20.2.0/23"', '"10.99.2.0/23"'),
+        "network.compute_subnet",
+        "outside network.address_space",
+    ),
     ("subnets-overlap", replaced('"10.20.2.0/23"', '"10.20.0.0/23"'), "network.compute_subnet", "overlaps"),
     ("subnet-too-small", replaced('"10.20.1.0/24"', '"10.20.1.0/30"'), "network.private_endpoint_subnet", "/29"),
-    ("wrong-type", replaced("blob_soft_delete_days = 7", 'blob_soft_delete_days = "seven"'),
-     "storage.blob_soft_delete_days", "whole number"),
-    ("out-of-range", replaced("blob_soft_delete_days = 7", "blob_soft_delete_days = 0"),
-     "storage.blob_soft_delete_days", "1 to 365"),
-    ("bad-enum", replaced('"AllowOnlyApprovedOutbound"', '"Open"'), "workspace.managed_network",
-     "'AllowOnlyApprovedOutbound'"),
+    (
+        "wrong-type",
+        replaced("blob_soft_delete_days = 7", 'blob_soft_delete_days = "seven"'),
+        "storage.blob_soft_delete_days",
+        "whole number",
+    ),
+    (
+        "out-of-range",
+        replaced("blob_soft_delete_days = 7", "blob_soft_delete_days = 0"),
+        "storage.blob_soft_delete_days",
+        "1 to 365",
+    ),
+    (
+        "bad-enum",
+        replaced('"AllowOnlyApprovedOutbound"', '"Open"'),
+        "workspace.managed_network",
+        "'AllowOnlyApprovedOutbound'",
+    ),
     ("name-mismatch", replaced('name = "dev"', 'name = "prod"'), "environment.name", "does not match the file name"),
     ("empty-tag", replaced('owner = "ml-platform-team"', 'owner = " "'), "tags.owner", "must not be empty"),
-    ("remote-backend-incomplete", replaced('type = "local"', 'type = "azurerm"'), "backend.resource_group_name",
-     "missing value for the azurerm backend"),
-    ("query-not-select", replaced('query = "SELECT', 'query = "DELETE FROM X; SELECT'), "snowflake.query",
-     "single SELECT"),
+    (
+        "remote-backend-incomplete",
+        replaced('type = "local"', 'type = "azurerm"'),
+        "backend.resource_group_name",
+        "missing value for the azurerm backend",
+    ),
+    (
+        "query-not-select",
+        replaced('query = "SELECT', 'query = "DELETE FROM X; SELECT'),
+        "snowflake.query",
+        "single SELECT",
+    ),
     ("toml-syntax", replaced('location = "westeurope"', "location = westeurope"), "(syntax)", "not valid TOML"),
 ]
 
@@ -83,7 +130,9 @@ def test_bad_config_names_file_key_rule_and_fix(tmp_path: Path, text: str, key: 
 
 
 def test_unknown_environment_lists_the_known_ones() -> None:
-    with pytest.raises(ConfigError, match=r"environment selection: PLATFORM_ENV: no config file staging.toml .* use one of dev, prod"):
+    with pytest.raises(
+        ConfigError, match=r"environment selection: PLATFORM_ENV: no config file staging.toml .* use one of dev, prod"
+    ):
         load_configs("staging", REPO / "config")
 
 
@@ -93,10 +142,12 @@ def test_empty_selection_is_rejected() -> None:
 
 
 def run_main(tmp_path: Path, *, config_dir: Path, environments: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PLATFORM_ENV=environments, PLATFORM_CONFIG_DIR=str(config_dir),
-               CDKTF_OUTDIR=str(tmp_path / "out"))
-    return subprocess.run([sys.executable, str(REPO / "main.py")], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=120)
+    env = dict(
+        os.environ, PLATFORM_ENV=environments, PLATFORM_CONFIG_DIR=str(config_dir), CDKTF_OUTDIR=str(tmp_path / "out")
+    )
+    return subprocess.run(
+        [sys.executable, str(REPO / "main.py")], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_main_exits_non_zero_with_one_line_and_synthesizes_nothing(tmp_path: Path) -> None:
@@ -115,3 +166,17 @@ def test_main_exits_non_zero_with_one_line_and_synthesizes_nothing(tmp_path: Pat
 def test_example_configs_are_valid() -> None:
     configs = load_configs("all", REPO / "config")
     assert [c.name for c in configs] == ["dev", "prod"]
+
+
+def test_readme_documents_every_config_key() -> None:
+    from stacks.config import describe_keys
+
+    rows = {
+        line.split("|")[1].strip(" `[]"): line.split("|")[2]
+        for line in (REPO / "README.md").read_text().splitlines()
+        if line.startswith("| `[")
+    }
+    undocumented = [
+        key for key, _ in describe_keys() if f"`{key.split('.')[1]}`" not in rows.get(key.split(".")[0], "")
+    ]
+    assert undocumented == []

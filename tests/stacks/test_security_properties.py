@@ -31,11 +31,11 @@ EXPECTED_ENDPOINTS = {
 
 
 def platform(stacks: dict[str, Any], env: str) -> dict[str, Any]:
-    return stacks[f"mlplatform-{env}"]
+    return dict(stacks[f"mlplatform-{env}"])
 
 
 def network(stacks: dict[str, Any], env: str) -> dict[str, Any]:
-    return stacks[f"network-{env}"]
+    return dict(stacks[f"network-{env}"])
 
 
 def resolve_cross_stack(stacks: dict[str, Any], env: str, expression: str) -> str:
@@ -50,6 +50,15 @@ def zone_name(stacks: dict[str, Any], env: str, expression: str) -> str:
     match = re.fullmatch(r"\$\{azurerm_private_dns_zone\.([^.]+)\.id\}", target)
     assert match, f"not a private DNS zone id: {target}"
     return str(resources(network(stacks, env), "azurerm_private_dns_zone")[match.group(1)]["name"])
+
+
+def workspace_identity_id(stack: dict[str, Any]) -> str:
+    (identity_id,) = [
+        key
+        for key, body in resources(stack, "azurerm_user_assigned_identity").items()
+        if body["//"]["metadata"]["path"].endswith("/identity/identity")
+    ]
+    return identity_id
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -104,7 +113,7 @@ def test_registry_is_locked_down(stacks: dict[str, Any], env: str) -> None:
 def test_workspace_is_private_hbi_and_uses_the_user_assigned_identity(stacks: dict[str, Any], env: str) -> None:
     stack = platform(stacks, env)
     _, workspace = only(resources(stack, "azurerm_machine_learning_workspace"))
-    identity_id, _ = only(resources(stack, "azurerm_user_assigned_identity"))
+    identity_id = workspace_identity_id(stack)
     identity_ref = reference("azurerm_user_assigned_identity", identity_id)
     assert workspace["public_network_access_enabled"] is False
     assert workspace["high_business_impact"] is True
@@ -155,8 +164,11 @@ def test_every_private_dns_zone_is_linked_to_the_vnet(stacks: dict[str, Any], en
     vnet_id, _ = only(resources(stack, "azurerm_virtual_network"))
     zones = resources(stack, "azurerm_private_dns_zone")
     links = resources(stack, "azurerm_private_dns_zone_virtual_network_link").values()
-    linked = {link["private_dns_zone_name"] for link in links if link["virtual_network_id"] == reference(
-        "azurerm_virtual_network", vnet_id)}
+    linked = {
+        link["private_dns_zone_name"]
+        for link in links
+        if link["virtual_network_id"] == reference("azurerm_virtual_network", vnet_id)
+    }
     assert linked == {reference("azurerm_private_dns_zone", key, "name") for key in zones}
     assert {z["name"] for z in zones.values()} == set().union(*EXPECTED_ENDPOINTS.values())
     assert all(link["registration_enabled"] is False for link in links)
@@ -180,7 +192,7 @@ def test_no_broad_role_assignments(stacks: dict[str, Any], env: str) -> None:
         assert assignment.get("role_definition_name") not in FORBIDDEN_ROLES
         assert not any(role_id in str(assignment.get("role_definition_id", "")) for role_id in FORBIDDEN_ROLE_IDS)
         # scoped to one resource of this stack, never a subscription or resource group
-        assert re.fullmatch(r"\$\{azurerm_[a-z_]+\.[^.]+\.id\}", assignment["scope"]), assignment["scope"]
+        assert re.fullmatch(r"\$\{(azurerm|azapi)_[a-z_]+\.[^.]+\.id\}", assignment["scope"]), assignment["scope"]
         assert "resource_group" not in assignment["scope"]
 
 
@@ -188,12 +200,38 @@ def test_no_broad_role_assignments(stacks: dict[str, Any], env: str) -> None:
 def test_workspace_waits_for_the_identity_grants(stacks: dict[str, Any], env: str) -> None:
     stack = platform(stacks, env)
     _, workspace = only(resources(stack, "azurerm_machine_learning_workspace"))
+    identity = reference("azurerm_user_assigned_identity", workspace_identity_id(stack), "principal_id")
     grants_on_linked_resources = {
         f"azurerm_role_assignment.{key}"
         for key, assignment in resources(stack, "azurerm_role_assignment").items()
-        if "azurerm_machine_learning_workspace" not in assignment["scope"]
+        if assignment["principal_id"] == identity and "azurerm_machine_learning_workspace" not in assignment["scope"]
     }
+    assert len(grants_on_linked_resources) == 7
     assert grants_on_linked_resources <= set(workspace["depends_on"])
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_storage_is_encrypted_with_a_rotating_customer_managed_key(stacks: dict[str, Any], env: str) -> None:
+    stack = platform(stacks, env)
+    vault_id, _ = only(resources(stack, "azurerm_key_vault"))
+    key_id, key = only(resources(stack, "azapi_resource"))
+    assert key["type"].startswith("Microsoft.KeyVault/vaults/keys@")
+    assert key["parent_id"] == reference("azurerm_key_vault", vault_id)
+    properties = key["body"]["properties"]
+    assert properties["kty"] == "RSA" and properties["keySize"] >= 3072
+    assert properties["rotationPolicy"]["lifetimeActions"][0]["action"]["type"] == "rotate"
+    _, account = only(resources(stack, "azurerm_storage_account"))
+    cmk = account["customer_managed_key"]
+    assert cmk["key_vault_key_id"] == reference("azapi_resource", key_id, "output.properties.keyUri")
+    assert account["identity"] == {"type": "UserAssigned", "identity_ids": [cmk["user_assigned_identity_id"]]}
+    ((grant_id, grant),) = [
+        (k, g)
+        for k, g in resources(stack, "azurerm_role_assignment").items()
+        if g["scope"] == reference("azapi_resource", key_id)
+    ]
+    assert grant["role_definition_name"] == "Key Vault Crypto Service Encryption User"
+    assert grant["principal_id"] == cmk["user_assigned_identity_id"].replace(".id}", ".principal_id}")
+    assert f"azurerm_role_assignment.{grant_id}" in account["depends_on"]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -208,6 +246,9 @@ def test_diagnostic_settings_reach_log_analytics(stacks: dict[str, Any], env: st
         "${azurerm_key_vault}",
         "${azurerm_storage_account}",
         "${azurerm_storage_account}/blobServices/default",
+        "${azurerm_storage_account}/fileServices/default",
+        "${azurerm_storage_account}/queueServices/default",
+        "${azurerm_storage_account}/tableServices/default",
         "${azurerm_container_registry}",
         "${azurerm_machine_learning_workspace}",
     } <= targets
@@ -221,7 +262,7 @@ def test_every_taggable_resource_carries_the_required_tags(stacks: dict[str, Any
         if "tags" not in body:
             untagged_types.add(resource_type)
             continue
-        assert REQUIRED_TAGS <= set(body["tags"]), f"{resource_type}.{logical_id}"
+        assert set(body["tags"]) >= REQUIRED_TAGS, f"{resource_type}.{logical_id}"
         assert body["tags"]["environment"] == env
     # these azurerm resource types have no tags argument at all
     assert untagged_types <= {
@@ -238,9 +279,20 @@ def test_every_taggable_resource_carries_the_required_tags(stacks: dict[str, Any
 def test_outputs_for_the_bootstrap_are_present_and_not_secret(stacks: dict[str, Any], env: str) -> None:
     outputs = platform(stacks, env)["output"]
     assert set(outputs) == {
-        "subscription_id", "tenant_id", "location", "resource_group_name", "workspace_name", "workspace_id",
-        "storage_account_name", "raw_container_name", "curated_container_name", "key_vault_name", "key_vault_uri",
-        "container_registry_name", "identity_client_id", "identity_principal_id",
+        "subscription_id",
+        "tenant_id",
+        "location",
+        "resource_group_name",
+        "workspace_name",
+        "workspace_id",
+        "storage_account_name",
+        "raw_container_name",
+        "curated_container_name",
+        "key_vault_name",
+        "key_vault_uri",
+        "container_registry_name",
+        "identity_client_id",
+        "identity_principal_id",
     }
     assert not any(output.get("sensitive") for output in outputs.values())
 

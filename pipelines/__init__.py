@@ -1,0 +1,1 @@
+"""Argo Workflows pipelines: manifests generated from Python, validated offline (docs/pipelines.md)."""

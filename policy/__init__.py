@@ -1,0 +1,1 @@
+"""Policy gate on the synthesized Terraform: checkov plus reviewed waivers."""

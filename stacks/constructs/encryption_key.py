@@ -1,0 +1,79 @@
+"""A customer-managed key in Key Vault, created through Azure Resource Manager.
+
+The vault has no public endpoint, so Terraform cannot reach its data plane
+(azurerm_key_vault_key) from a workstation or CI runner. Keys, unlike secrets,
+can be created through ARM (Microsoft.KeyVault/vaults/keys), which we do with
+a generic azapi resource. The key rotates itself yearly and expires after two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from cdktf import TerraformProvider, TerraformResource, Token
+from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
+from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
+from constructs import Construct
+
+KEY_API_TYPE = "Microsoft.KeyVault/vaults/keys@2023-07-01"
+
+
+class CustomerManagedKey(Construct):
+    """An RSA key, plus the identity a service uses to wrap and unwrap with it."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        key_name: str,
+        key_vault_id: str,
+        identity_name: str,
+        location: str,
+        resource_group_name: str,
+        azapi_provider: TerraformProvider,
+        tags: Mapping[str, str],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.key = TerraformResource(self, "key", terraform_resource_type="azapi_resource", provider=azapi_provider)
+        self.key.add_override("type", KEY_API_TYPE)
+        self.key.add_override("name", key_name)
+        self.key.add_override("parent_id", key_vault_id)
+        self.key.add_override(
+            "body",
+            {
+                "properties": {
+                    "kty": "RSA",
+                    "keySize": 3072,
+                    "keyOps": ["wrapKey", "unwrapKey"],
+                    "rotationPolicy": {
+                        "attributes": {"expiryTime": "P2Y"},
+                        "lifetimeActions": [{"trigger": {"timeAfterCreate": "P1Y"}, "action": {"type": "rotate"}}],
+                    },
+                }
+            },
+        )
+        self.key.add_override("response_export_values", ["properties.keyUri"])
+        self.key.add_override("tags", dict(tags))
+        self.identity = UserAssignedIdentity(
+            self,
+            "identity",
+            name=identity_name,
+            location=location,
+            resource_group_name=resource_group_name,
+            tags=dict(tags),
+        )
+        self.grant = RoleAssignment(
+            self,
+            "role_assignment_crypto_user",
+            scope=Token.as_string(self.key.interpolation_for_attribute("id")),
+            principal_id=self.identity.principal_id,
+            principal_type="ServicePrincipal",
+            role_definition_name="Key Vault Crypto Service Encryption User",
+            description=f"Lets the storage account wrap and unwrap its data keys with {key_name}.",
+        )
+
+    @property
+    def versionless_key_uri(self) -> str:
+        """Versionless: the service follows automatic rotation."""
+        return Token.as_string(self.key.interpolation_for_attribute("output.properties.keyUri"))

@@ -1,0 +1,162 @@
+"""Security and wiring properties of the pull-request workflow that the linters do not enforce."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.github.workflow_files import (
+    ACTION_FILES,
+    GITHUB_DIR,
+    REPO,
+    WORKFLOW_FILES,
+    load_yaml,
+    triggers,
+    uses_lines,
+)
+
+PINNED = re.compile(r"^(?P<action>[\w.-]+/[\w.-]+(?:/[\w./-]+)?)@(?P<sha>[0-9a-f]{40})$")
+VERSION_COMMENT = re.compile(r"^v\d+\.\d+\.\d+$")
+WORKFLOW = load_yaml(REPO / ".github" / "workflows" / "pull-request.yml")
+JOBS: dict[str, dict[str, Any]] = WORKFLOW["jobs"]
+# Jobs that may hold an Azure token: exactly those that log in to Azure.
+PLAN_JOBS = [name for name, job in JOBS.items() if any("azure/login@" in step.get("uses", "") for step in job["steps"])]
+
+
+def _steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    steps = job["steps"]
+    assert isinstance(steps, list)
+    return steps
+
+
+def _runs(job: dict[str, Any]) -> list[str]:
+    return [step["run"] for step in _steps(job) if "run" in step]
+
+
+def test_every_action_is_pinned_to_a_commit_with_its_version_alongside() -> None:
+    versions: dict[str, set[tuple[str, str]]] = {}
+    for path in [*WORKFLOW_FILES, *ACTION_FILES]:
+        for number, ref, comment in uses_lines(path):
+            if ref.startswith("./"):
+                continue
+            match = PINNED.match(ref)
+            assert match, f"{path.name}:{number}: {ref} is not pinned to a full commit SHA"
+            assert VERSION_COMMENT.match(comment.split()[0] if comment else ""), (
+                f"{path.name}:{number}: {ref} needs a `# vX.Y.Z` comment naming the pinned release"
+            )
+            versions.setdefault(match["action"], set()).add((match["sha"], comment.split()[0]))
+    assert versions, "no third-party actions found"
+    for action, pins in versions.items():
+        assert len(pins) == 1, f"{action} is pinned to different commits: {sorted(pins)}"
+
+
+def test_every_pin_is_recorded_with_its_provenance_in_the_docs() -> None:
+    docs = (REPO / "docs" / "github_ci.md").read_text(encoding="utf-8")
+    for path in [*WORKFLOW_FILES, *ACTION_FILES]:
+        for number, ref, comment in uses_lines(path):
+            if not ref.startswith("./"):
+                row = f"| `{ref.split('@')[0]}` | {comment.split()[0]} | `{ref.split('@')[1]}` |"
+                assert row in docs, f"{path.name}:{number}: docs/github_ci.md lacks the row {row}"
+
+
+def test_no_trigger_runs_untrusted_code_with_repository_privileges() -> None:
+    events = set(triggers(WORKFLOW))
+    assert events == {"pull_request", "push"}
+    assert triggers(WORKFLOW)["push"] == {"branches": ["main"]}
+
+
+def test_permissions_are_empty_by_default_and_least_per_job() -> None:
+    assert WORKFLOW["permissions"] == {}
+    for name, job in JOBS.items():
+        expected = {"contents": "read", "id-token": "write"} if name in PLAN_JOBS else {"contents": "read"}
+        assert job.get("permissions") == expected, f"job {name}"
+
+
+def test_no_stored_secrets_are_used() -> None:
+    for path in [*WORKFLOW_FILES, *ACTION_FILES]:
+        text = path.read_text(encoding="utf-8")
+        assert "secrets." not in text, path.name
+        assert "client-secret" not in text and "ARM_CLIENT_SECRET" not in text and "ARM_ACCESS_KEY" not in text
+
+
+def test_checkouts_do_not_persist_the_token() -> None:
+    checkouts = [step for job in JOBS.values() for step in _steps(job) if "actions/checkout@" in step.get("uses", "")]
+    assert len(checkouts) == len(JOBS)
+    assert all(step["with"]["persist-credentials"] is False for step in checkouts)
+
+
+def test_scripts_are_strict_and_never_interpolate_expressions() -> None:
+    assert "-euo pipefail" in WORKFLOW["defaults"]["run"]["shell"]
+    for name, job in JOBS.items():
+        for script in _runs(job):
+            assert "${{" not in script, f"job {name}: pass expressions through env:, not into run: ({script!r})"
+    for path in ACTION_FILES:
+        for step in load_yaml(path)["runs"]["steps"]:
+            if "run" in step:
+                assert "-euo pipefail" in step["shell"] and "${{" not in step["run"], path
+
+
+def test_the_checks_job_runs_the_project_gates_in_order_and_publishes_the_stacks() -> None:
+    steps = _steps(JOBS["checks"])
+    runs = _runs(JOBS["checks"])
+    assert runs == ["make lint", "make test", "make synth ENV=dev,prod", "make policy"]
+    upload = next(step for step in steps if "actions/upload-artifact@" in step.get("uses", ""))
+    assert upload["with"]["path"].rstrip("/") == "cdktf.out/stacks"
+    assert upload["with"]["if-no-files-found"] == "error"
+    assert steps.index(upload) > next(i for i, step in enumerate(steps) if step.get("run", "").startswith("make synth"))
+
+
+def test_argo_manifests_job_fails_on_drift_through_make() -> None:
+    assert _runs(JOBS["argo-manifests"]) == ["make argo-check"]
+
+
+def test_installs_are_cached_on_the_lock_files() -> None:
+    action = load_yaml(GITHUB_DIR / "actions" / "setup-toolchain" / "action.yml")
+    steps = action["runs"]["steps"]
+    cache = next(step for step in steps if "actions/cache@" in step.get("uses", ""))
+    assert "hashFiles('Pipfile.lock'" in cache["with"]["key"]
+    assert ".venv" in cache["with"]["path"].split()
+    node = next(step for step in steps if "actions/setup-node@" in step.get("uses", ""))
+    assert node["with"]["cache"] == "npm" and node["with"]["cache-dependency-path"] == "package-lock.json"
+    assert steps[-1]["run"] == "make install"
+
+
+@pytest.mark.parametrize("job_name", PLAN_JOBS)
+def test_plans_cover_every_environment_never_race_and_skip_forks(job_name: str) -> None:
+    job = JOBS[job_name]
+    environments = {entry["env"] for entry in job["strategy"]["matrix"]["include"]}
+    assert environments == {path.stem for path in (REPO / "config").glob("*.toml")}
+    assert job["concurrency"] == {"group": "terraform-plan-${{ matrix.env }}", "cancel-in-progress": False}
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in job["if"]
+    assert job["needs"] == "checks"
+
+
+@pytest.mark.parametrize("job_name", PLAN_JOBS)
+def test_plans_authenticate_by_oidc_with_ids_from_variables(job_name: str) -> None:
+    job = JOBS[job_name]
+    env = job["env"]
+    assert env["ARM_USE_OIDC"] == "true" and env["ARM_USE_AZUREAD"] == "true"
+    assert env["ARM_TENANT_ID"] == "${{ vars.AZURE_TENANT_ID }}"
+    for entry in job["strategy"]["matrix"]["include"]:
+        suffix = entry["env"].upper()
+        assert entry["client-id"] == f"${{{{ vars.AZURE_CLIENT_ID_{suffix} }}}}"
+        assert entry["subscription-id"] == f"${{{{ vars.AZURE_SUBSCRIPTION_ID_{suffix} }}}}"
+    login = next(step for step in _steps(job) if "azure/login@" in step.get("uses", ""))
+    assert set(login["with"]) == {"client-id", "tenant-id", "subscription-id"}
+    steps = _steps(job)
+    plan = next(step for step in steps if step.get("run", "").startswith("make plan"))
+    assert steps.index(login) < steps.index(plan)
+    assert login["if"] == plan["if"] == "steps.backend.outputs.remote == 'true'"
+
+
+def test_every_make_target_the_ci_calls_is_defined() -> None:
+    makefiles = [REPO / "Makefile", *sorted((REPO / "mk").glob("*.mk"))]
+    rule = re.compile(r"^([A-Za-z0-9_.-]+)\s*:(?!=)", re.MULTILINE)
+    defined = {target for path in makefiles for target in rule.findall(path.read_text(encoding="utf-8"))}
+    scripts = [script for job in JOBS.values() for script in _runs(job)]
+    scripts += [step["run"] for path in ACTION_FILES for step in load_yaml(path)["runs"]["steps"] if "run" in step]
+    called = {script.split()[1] for script in scripts if script.startswith("make ")}
+    assert called == {"install", "lint", "test", "synth", "policy", "argo-check", "plan"}
+    assert called - defined == set(), "the workflow calls make targets that no Makefile defines"

@@ -1,0 +1,1 @@
+"""Tests of the Argo pipelines: rendering, offline validation, design rules, runner image."""

@@ -1,0 +1,85 @@
+"""The committed manifests are exactly what the generator renders, from the settings and configs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipelines import argo_render
+from pipelines.settings import CONFIG_DIR, SETTINGS_FILE, load_environments, load_settings
+from stacks.config import ConfigError
+
+
+def test_committed_manifests_equal_a_fresh_render() -> None:
+    fresh = argo_render.render(load_settings())
+    committed = {path.name: path.read_text(encoding="utf-8") for path in argo_render.OUT_DIR.glob("*.yaml")}
+    assert sorted(committed) == sorted(fresh), "run `make argo`: files were added or removed"
+    stale = [name for name in fresh if committed[name] != fresh[name]]
+    assert not stale, f"run `make argo`: stale {stale}"
+
+
+def test_render_is_byte_stable(tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    for out in (first, second):
+        assert argo_render.main(["--out", str(out)]) == 0
+    assert {p.name: p.read_bytes() for p in first.iterdir()} == {p.name: p.read_bytes() for p in second.iterdir()}
+
+
+def test_only_environments_with_remote_state_are_offered() -> None:
+    """A pod's local Terraform state dies with the pod: local-backend environments are excluded."""
+    remote = [name for name, config in load_environments(CONFIG_DIR).items() if config.backend.type == "azurerm"]
+    assert "dev" not in remote, "config/dev.toml uses the local backend"
+    infra = yaml.safe_load((argo_render.OUT_DIR / "20-workflowtemplate-infra.yaml").read_text(encoding="utf-8"))
+    environment = infra["spec"]["arguments"]["parameters"][0]
+    assert environment["name"] == "environment"
+    assert environment["enum"] == remote
+    assert "value" not in environment, "the environment must be chosen, never defaulted"
+
+
+def _settings_copy(tmp_path: Path, old: str, new: str) -> Path:
+    target = tmp_path / "settings.toml"
+    text = SETTINGS_FILE.read_text(encoding="utf-8")
+    assert old in text
+    target.write_text(text.replace(old, new), encoding="utf-8")
+    return target
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ('infra_pipeline = "8b1d7c52', 'infra_pipeline = "not-a-guid', "identities.infra_pipeline"),
+        ('prod = "5e2a7c9d', 'stage = "5e2a7c9d', "subscriptions.prod"),
+        ('push_environment = "prod"', 'push_environment = "dev"', "triggers.push_environment"),
+        ('runner_image_digest = ""', 'runner_image_digest = "sha256:abc"', "cluster.runner_image_digest"),
+        ('"config/"', '"config/\\" end"', "triggers.infra_paths"),
+    ],
+)
+def test_settings_mistakes_are_one_line_errors(tmp_path: Path, old: str, new: str, key: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_settings_copy(tmp_path, old, new), CONFIG_DIR)
+    message = str(caught.value)
+    assert key in message and "fix:" in message and "\n" not in message
+
+
+def test_digest_is_appended_to_the_runner_image(tmp_path: Path) -> None:
+    digest = "sha256:" + "ab" * 32
+    settings = load_settings(
+        _settings_copy(tmp_path, 'runner_image_digest = ""', f'runner_image_digest = "{digest}"'), CONFIG_DIR
+    )
+    assert settings.runner_image == f"ghcr.io/globorealty/ml-platform-runner:1.0.0@{digest}"
+
+
+def test_render_cli_reports_a_config_mistake_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config_dir = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, config_dir)
+    prod = config_dir / "prod.toml"
+    prod.write_text(prod.read_text(encoding="utf-8").replace('name = "prod"', 'name = "production"'), encoding="utf-8")
+    out = tmp_path / "out"
+    code = argo_render.main(["--out", str(out), "--config-dir", str(config_dir)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and "environment.name" in err and "Traceback" not in err
+    assert not out.exists(), "nothing is written when the config is wrong"

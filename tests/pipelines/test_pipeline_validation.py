@@ -1,0 +1,167 @@
+"""Offline validation: the committed bundle passes; each known bug class is caught, clearly."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from pipelines import validate
+from pipelines.argo_render import OUT_DIR
+from pipelines.schemas import strict
+from pipelines.settings import REPO_ROOT
+from pipelines.workflow_checks import image_problem
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def test_committed_bundle_has_no_problems() -> None:
+    assert validate.validate([OUT_DIR]) == []
+
+
+def test_the_baseline_fixture_is_valid() -> None:
+    """The bug fixtures depart from this one, so each is caught for its own bug only."""
+    assert validate.validate([FIXTURES / "valid.yaml"]) == []
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [
+        ("unquoted_template.yaml", "unquoted_template.yaml:11: unquoted '{{...}}' starts a YAML mapping"),
+        ("invalid_image.yaml", "image 'repo:terraform:1.0.0' is not a valid reference"),
+        ("volumes_under_inputs.yaml", ".spec.templates[0].inputs: Additional properties are not allowed ('volumes'"),
+        ("unproduced_artifact.yaml", "task plan produces no output artifact 'tfplan'"),
+        ("moved_plan.yaml", "saved at /tmp/stack by task plan but restored at /workspace/stack"),
+        ("missing_secret.yaml", "Secret 'git-credentials' is not created by this bundle"),
+        ("role_typo.yaml", "Additional properties are not allowed ('resource' was unexpected)"),
+    ],
+)
+def test_each_bug_class_is_caught_alone(fixture: str, expected: str) -> None:
+    problems = validate.validate([FIXTURES / fixture])
+    assert len(problems) == 1, problems
+    assert expected in problems[0]
+    assert "fix" in problems[0] or "not allowed" in problems[0]
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [
+        ("client_secret.yaml", ["literal value", "client credential", "Entra client secret"]),
+        ("pasted_shell.yaml", ["pasted into a shell script", "retries a terraform apply"]),
+    ],
+)
+def test_hygiene_rules(fixture: str, expected: list[str]) -> None:
+    problems = validate.validate([FIXTURES / fixture])
+    assert len(problems) == len(expected), problems
+    for problem, words in zip(problems, expected, strict=True):
+        assert words in problem
+
+
+def _baseline() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((FIXTURES / "valid.yaml").read_text(encoding="utf-8"))
+    return loaded
+
+
+def _problems_of(doc: dict[str, Any], tmp_path: Path) -> list[str]:
+    target = tmp_path / "mutated.yaml"
+    target.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return validate.validate([target])
+
+
+def test_input_artifact_nobody_supplies(tmp_path: Path) -> None:
+    doc = _baseline()
+    del doc["spec"]["templates"][0]["dag"]["tasks"][1]["arguments"]
+    assert _problems_of(doc, tmp_path) == [
+        "mutated.yaml: WorkflowTemplate/fixture: template main: task apply: "
+        "input artifact 'workdir' of template apply is consumed but nothing supplies it"
+    ]
+
+
+def test_missing_entrypoint_template_and_parameter(tmp_path: Path) -> None:
+    doc = _baseline()
+    doc["spec"]["entrypoint"] = "deploy"
+    doc["spec"]["templates"][0]["dag"]["tasks"][0]["template"] = "planning"
+    doc["spec"]["arguments"]["parameters"][0]["name"] = "runner-image"
+    problems = "\n".join(_problems_of(doc, tmp_path))
+    assert "spec.entrypoint: 'deploy' names no template" in problems
+    assert "task plan: template 'planning' does not exist" in problems
+    assert "{{workflow.parameters.image}} is not a workflow parameter" in problems
+
+
+def test_sensor_trigger_must_target_real_parameters(tmp_path: Path) -> None:
+    docs = list(yaml.safe_load_all((OUT_DIR / "40-events.yaml").read_text(encoding="utf-8")))
+    others = [
+        OUT_DIR / name for name in ("00-access.yaml", "10-external-secrets.yaml", "20-workflowtemplate-infra.yaml")
+    ]
+    k8s = docs[1]["spec"]["triggers"][0]["template"]["k8s"]
+    k8s["parameters"][0]["dest"] = "spec.arguments.parameters.5.value"
+    k8s["source"]["resource"]["spec"]["arguments"]["parameters"][0]["value"] = "staging"
+    target = tmp_path / "40-events.yaml"
+    target.write_text(yaml.safe_dump_all(docs), encoding="utf-8")
+    problems = "\n".join(validate.validate([*others, target]))
+    assert "parameter dest 'spec.arguments.parameters.5.value' is not a field of the resource" in problems
+    assert "argument environment='staging' is outside infra's enum" in problems
+
+
+def test_strict_forbids_unknown_keys_through_definitions() -> None:
+    schema: dict[str, Any] = {
+        "definitions": {
+            "a": {"type": "object", "properties": {"b": {"$ref": "#/definitions/b"}}},
+            "b": {"type": "object", "properties": {"c": {"type": "string"}}},
+            "open": {"type": "object", "properties": {"x": {}}, "x-kubernetes-preserve-unknown-fields": True},
+            "map": {"type": "object", "additionalProperties": {"type": "string"}, "properties": {"y": {}}},
+        }
+    }
+    made = strict(schema)["definitions"]
+    assert made["a"]["additionalProperties"] is False and made["b"]["additionalProperties"] is False
+    assert "additionalProperties" not in made["open"]
+    assert made["map"]["additionalProperties"] == {"type": "string"}
+    assert "additionalProperties" not in schema["definitions"]["a"], "the input is not modified"
+
+
+@pytest.mark.parametrize(
+    ("image", "fine"),
+    [
+        ("ghcr.io/globorealty/ml-platform-runner:1.0.0", True),
+        ("ghcr.io/x/y@sha256:" + "0" * 64, True),
+        ("localhost:5000/runner:1.2", True),
+        ("python:3.11.11-slim-bookworm", True),
+        ("repo:terraform:1.0.0", False),
+        ("ghcr.io/x/runner", False),
+        ("ghcr.io/x/runner:latest", False),
+        ("Ghcr.io/X/Runner:1", False),
+        ("ghcr.io/x/y@sha256:abc", False),
+    ],
+)
+def test_image_references(image: str, fine: bool) -> None:
+    assert (image_problem(image) is None) is fine
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.validate", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+def test_cli_passes_the_bundle_and_fails_a_fixture() -> None:
+    ok = _cli("pipelines/argo")
+    assert ok.returncode == 0 and ok.stdout.startswith("ok:"), ok.stderr
+    bad = _cli(str(FIXTURES / "moved_plan.yaml"))
+    assert bad.returncode == 1
+    assert bad.stdout.count("\n") == 1 and "restore it at the same absolute path" in bad.stdout
+
+
+def test_cli_without_schemas_says_where_to_put_them(tmp_path: Path) -> None:
+    result = _cli("pipelines/argo", env={"SHARED_SCHEMAS_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "SHARED_SCHEMAS_DIR" in result.stderr and "Traceback" not in result.stderr

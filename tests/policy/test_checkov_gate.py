@@ -1,0 +1,154 @@
+"""The checkov gate: real stacks pass with the reviewed waivers; findings, stale waivers,
+unscanned stacks and bad waiver files fail it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from policy.checkov_gate import DEFAULT_WAIVERS, evaluate, load_waivers, problems
+from stacks.config import ConfigError
+from tests.conftest import REPO
+from tests.policy.conftest import AppBuilder
+
+
+def run_gate(stacks_dir: Path, waivers: Path = DEFAULT_WAIVERS, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "policy.checkov_gate",
+            "--stacks-dir",
+            str(stacks_dir),
+            "--waivers",
+            str(waivers),
+            *extra,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def gate_report_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("gate") / "checkov.json"
+
+
+@pytest.fixture(scope="module")
+def real_gate(synth_dir: Path, gate_report_path: Path) -> subprocess.CompletedProcess[str]:
+    return run_gate(synth_dir / "stacks", DEFAULT_WAIVERS, "--report", str(gate_report_path))
+
+
+def test_real_stacks_pass_with_at_most_five_waived_checks(real_gate: subprocess.CompletedProcess[str]) -> None:
+    assert real_gate.returncode == 0, real_gate.stderr
+    rows = {line.split()[0]: line.split()[1:] for line in real_gate.stdout.splitlines()[1:5]}
+    assert set(rows) == {"network-dev", "mlplatform-dev", "network-prod", "mlplatform-prod"}
+    for resources, passed, failed, _waived in rows.values():
+        assert int(resources) > 0 and int(passed) > 0 and int(failed) == 0
+    waived_line = real_gate.stdout.splitlines()[-1]
+    assert waived_line.startswith("waived check ids (")
+    assert int(waived_line.split("(")[1].split(")")[0]) <= 5
+    assert waived_line.endswith("gate: passed")
+
+
+def test_a_public_storage_account_fails_the_gate(synth_test_stack: AppBuilder, tmp_path: Path) -> None:
+    def public_storage(stack: Any) -> None:
+        from cdktf_cdktf_provider_azurerm.storage_account import StorageAccount
+
+        StorageAccount(
+            stack,
+            "public_storage",
+            name="stpublic",
+            location="westeurope",
+            resource_group_name="rg",
+            account_tier="Standard",
+            account_replication_type="LRS",
+            public_network_access_enabled=True,
+        )
+
+    stack_dir = synth_test_stack(public_storage, with_policy=False)  # test-only stack, no project rules
+    result = run_gate(stack_dir.parent)
+    assert result.returncode == 1
+    assert "gate: FAILED" in result.stdout
+    assert "error: test: CKV_AZURE_59 " in result.stderr  # public network access
+    assert "test/public_storage (cdk.tf.json lines" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def real_report(real_gate: subprocess.CompletedProcess[str], gate_report_path: Path) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads(gate_report_path.read_text())
+    return report
+
+
+def gate_problems(report: dict[str, Any], synth_dir: Path, waivers_text: str) -> list[str]:
+    waivers = load_waivers(waivers_text, source="waivers.toml")
+    return problems(evaluate(report, synth_dir / "stacks", waivers), waivers)
+
+
+def test_a_stale_waiver_fails_the_gate(real_report: dict[str, Any], synth_dir: Path) -> None:
+    stale = """
+[[waiver]]
+check = "CKV_AZURE_35"
+resources = ["mlplatform-*/nothing/here"]
+reason = "An old waiver for a resource that no longer exists in any stack."
+"""
+    found = gate_problems(real_report, synth_dir, DEFAULT_WAIVERS.read_text() + stale)
+    assert found == ["waiver CKV_AZURE_35 ['mlplatform-*/nothing/here'] matches no finding; fix: remove it"]
+
+
+def test_removing_a_waiver_turns_its_findings_into_failures(real_report: dict[str, Any], synth_dir: Path) -> None:
+    text = DEFAULT_WAIVERS.read_text()
+    found = gate_problems(real_report, synth_dir, text[: text.index('[[waiver]]\ncheck = "CKV_AZURE_165"')])
+    assert len(found) == 1
+    assert found[0].startswith("mlplatform-dev: CKV_AZURE_165 ")
+    assert "mlplatform-dev/registry/registry (cdk.tf.json lines" in found[0]
+
+
+def test_a_stack_scanned_with_no_checks_fails_the_gate(synth_dir: Path, tmp_path: Path) -> None:
+    stacks = tmp_path / "stacks"
+    shutil.copytree(synth_dir / "stacks" / "network-dev", stacks / "network-dev")
+    (stacks / "empty").mkdir()
+    (stacks / "empty" / "cdk.tf.json").write_text('{"resource": {}}')
+    (tmp_path / "none.toml").write_text("")
+    result = run_gate(stacks, tmp_path / "none.toml")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "error: empty: checkov ran no check on its 0 resources (was it scanned with the wrong framework?)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[[waiver]]\ncheck = "CKV_AZURE_33"\nresources = ["x"]\nreason = "Because."\n',
+            "waiver[0].reason: is not a reason a reviewer can judge",
+        ),
+        (
+            '[[waiver]]\ncheck = "AZURE_33"\nresources = ["x"]\nreason = "A reason that is long enough to judge."\n',
+            "waiver[0].check: 'AZURE_33' is not a checkov check id",
+        ),
+        (
+            '[[waiver]]\ncheck = "CKV_AZURE_33"\nresources = []\nreason = "A reason that is long enough to judge."\n',
+            "waiver[0].resources: must be a non-empty list",
+        ),
+        (
+            '[[waiver]]\ncheck = "CKV_AZURE_33"\nreason = "A reason that is long enough to judge."\n',
+            "waiver[0]: has keys ['check', 'reason']",
+        ),
+        ("[waivers]\n", "waivers: unknown key"),
+    ],
+)
+def test_bad_waiver_files_are_rejected_with_one_line(text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_waivers(text, source="waivers.toml")
+    assert str(caught.value).startswith(f"waivers.toml: {message}")
+    assert "; fix: " in str(caught.value)

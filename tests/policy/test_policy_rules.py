@@ -1,0 +1,229 @@
+"""Each project rule fires on a deliberately broken construct; suppressions need reasons."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stacks.policy import RULES, evaluate, policy_lines, suppress
+from tests.policy.conftest import AppBuilder
+
+TAGS = {"environment": "test", "project": "p", "provisioner": "cdktf", "owner": "o", "cost_center": "c"}
+FAKE_ACCOUNT_KEY = "A" * 86 + "=="
+
+
+def storage(stack: Any, **overrides: Any) -> Any:
+    from cdktf_cdktf_provider_azurerm.storage_account import StorageAccount
+
+    settings: dict[str, Any] = {
+        "name": "sttest",
+        "location": "westeurope",
+        "resource_group_name": "rg",
+        "account_tier": "Standard",
+        "account_replication_type": "ZRS",
+        "public_network_access_enabled": False,
+        "shared_access_key_enabled": False,
+        "tags": TAGS,
+    }
+    return StorageAccount(stack, "storage", **{**settings, **overrides})
+
+
+def endpoint(stack: Any, target_id: str, *, with_dns: bool = True) -> None:
+    from cdktf_cdktf_provider_azurerm.private_endpoint import (
+        PrivateEndpoint,
+        PrivateEndpointPrivateDnsZoneGroup,
+        PrivateEndpointPrivateServiceConnection,
+    )
+
+    PrivateEndpoint(
+        stack,
+        "endpoint",
+        name="pe",
+        location="westeurope",
+        resource_group_name="rg",
+        subnet_id="subnet",
+        tags=TAGS,
+        private_service_connection=PrivateEndpointPrivateServiceConnection(
+            name="psc", private_connection_resource_id=target_id, subresource_names=["blob"], is_manual_connection=False
+        ),
+        private_dns_zone_group=PrivateEndpointPrivateDnsZoneGroup(name="default", private_dns_zone_ids=["zone"])
+        if with_dns
+        else None,
+    )
+
+
+def compliant_storage(stack: Any) -> None:
+    endpoint(stack, storage(stack).id)
+
+
+def role(stack: Any, **kwargs: Any) -> None:
+    from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
+
+    RoleAssignment(stack, "grant", scope="/subscriptions/0000", principal_id="p", **kwargs)
+
+
+def key_vault(stack: Any, *, purge: bool) -> None:
+    from cdktf_cdktf_provider_azurerm.key_vault import KeyVault
+
+    vault = KeyVault(
+        stack,
+        "vault",
+        name="kv-test",
+        location="westeurope",
+        resource_group_name="rg",
+        tenant_id="t",
+        sku_name="premium",
+        purge_protection_enabled=purge,
+        public_network_access_enabled=False,
+        tags=TAGS,
+    )
+    endpoint(stack, vault.id)
+
+
+def untagged_group(stack: Any) -> None:
+    from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
+
+    ResourceGroup(stack, "group", name="rg", location="westeurope")
+
+
+def secret_output(stack: Any) -> None:
+    from cdktf import TerraformOutput
+
+    TerraformOutput(
+        stack, "connection", value=f"DefaultEndpointsProtocol=https;AccountName=x;AccountKey={FAKE_ACCOUNT_KEY}"
+    )
+
+
+def private_key_tag(stack: Any) -> None:
+    storage(stack, tags={**TAGS, "note": "-----BEGIN PRIVATE KEY-----MIIE"})
+
+
+CASES: list[tuple[str, Callable[[Any], None], str]] = [
+    (
+        "contributor-by-name",
+        lambda s: role(s, role_definition_name="Contributor"),
+        "test/grant: GR001 assigns the broad role 'Contributor'",
+    ),
+    (
+        "owner-by-id",
+        lambda s: role(
+            s,
+            role_definition_id="/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+        ),
+        "test/grant: GR001 assigns the broad role 'Owner'",
+    ),
+    (
+        "uaa-by-name",
+        lambda s: role(s, role_definition_name="User Access Administrator"),
+        "test/grant: GR001 assigns the broad role 'User Access Administrator'",
+    ),
+    (
+        "public-storage",
+        lambda s: endpoint(s, storage(s, public_network_access_enabled=True).id),
+        "test/storage: GR002 azurerm_storage_account must set public_network_access_enabled = false",
+    ),
+    (
+        "storage-without-endpoint",
+        lambda s: storage(s),
+        "test/storage: GR002 azurerm_storage_account has no private endpoint",
+    ),
+    (
+        "endpoint-without-dns",
+        lambda s: endpoint(s, storage(s).id, with_dns=False),
+        "test/storage: GR002 a private endpoint of azurerm_storage_account has no DNS zone group",
+    ),
+    (
+        "shared-key-storage",
+        lambda s: endpoint(s, storage(s, shared_access_key_enabled=True).id),
+        "test/storage: GR003 storage shared-key authorization must be disabled",
+    ),
+    (
+        "no-purge-protection",
+        lambda s: key_vault(s, purge=False),
+        "test/vault: GR003 Key Vault purge protection must be on",
+    ),
+    (
+        "missing-tags",
+        untagged_group,
+        "test/group: GR004 is missing the required tags environment, project, provisioner, owner, cost_center",
+    ),
+    (
+        "account-key-literal",
+        secret_output,
+        "test/output: GR005 contains a storage account key in 'value' (value not shown)",
+    ),
+    ("private-key-literal", private_key_tag, "test/storage: GR005 contains a private key in 'note' (value not shown)"),
+]
+
+
+@pytest.mark.parametrize(("declare", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_rule_aborts_synth_with_path_and_rule(
+    synth_test_stack: AppBuilder, declare: Callable[[Any], None], expected: str
+) -> None:
+    with pytest.raises(RuntimeError) as caught:
+        synth_test_stack(declare)
+    lines = policy_lines(caught.value)
+    assert lines is not None, str(caught.value)
+    assert any(line.startswith(f"policy violation: {expected}") for line in lines), lines
+    assert all("; fix: " in line for line in lines)
+    assert FAKE_ACCOUNT_KEY not in str(caught.value)
+
+
+def test_nothing_is_written_when_a_rule_fires(synth_test_stack: AppBuilder, tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError):
+        synth_test_stack(lambda s: role(s, role_definition_name="Owner"))
+    assert not list(tmp_path.rglob("cdk.tf.json"))
+
+
+def test_compliant_resources_pass(synth_test_stack: AppBuilder) -> None:
+    def declare(stack: Any) -> None:
+        compliant_storage(stack)
+        role(stack, role_definition_name="Reader")
+
+    stack_dir = synth_test_stack(declare)
+    assert (stack_dir / "cdk.tf.json").is_file()
+
+
+def test_a_suppression_with_a_reason_waives_the_rule_for_that_construct(synth_test_stack: AppBuilder) -> None:
+    def declare(stack: Any) -> None:
+        role(stack, role_definition_name="Contributor")
+        suppress(
+            stack.node.find_child("grant"), "GR001", "Break-glass grant for the test, reviewed by the platform team."
+        )
+
+    assert (synth_test_stack(declare) / "cdk.tf.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "reason", "message"),
+    [
+        ("GR001", "because", "needs a reason of at least one full sentence"),
+        ("GR999", "This rule does not exist in the project at all.", "unknown policy rule 'GR999'"),
+    ],
+)
+def test_a_suppression_needs_a_known_rule_and_a_real_reason(
+    synth_test_stack: AppBuilder, rule_id: str, reason: str, message: str
+) -> None:
+    def declare(stack: Any) -> None:
+        role(stack, role_definition_name="Reader")
+        suppress(stack.node.find_child("grant"), rule_id, reason)
+
+    with pytest.raises(ValueError, match=message):
+        synth_test_stack(declare)
+
+
+def test_the_real_stacks_pass_every_rule(binding: None, tmp_path: Path) -> None:
+    from main import REPO_CONFIG_DIR, load_configs
+    from stacks.app import build_app
+
+    app = build_app(configs=load_configs("all", REPO_CONFIG_DIR), outdir=str(tmp_path))
+    from cdktf import TerraformStack
+
+    stacks = [c for c in app.node.children if isinstance(c, TerraformStack)]
+    assert len(stacks) == 4
+    for stack in stacks:
+        assert evaluate(stack) == []
+    assert set(RULES) == {"GR001", "GR002", "GR003", "GR004", "GR005"}

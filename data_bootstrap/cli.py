@@ -1,0 +1,85 @@
+"""``python -m data_bootstrap [--debug] <plan|apply|verify> --env ENV --outputs FILE ...``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import cast
+
+from azure.core.exceptions import ClientAuthenticationError
+
+from data_bootstrap.azure_errors import AZURE_LOGIN_FIX
+from data_bootstrap.commands import Step, apply, plan, verify
+from data_bootstrap.errors import BootstrapError
+from data_bootstrap.progress import ProgressPrinter
+from data_bootstrap.runtime import Runtime
+from data_bootstrap.settings import REPO_ROOT, StackOutputs, load_settings
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m data_bootstrap", description=__doc__)
+    top.add_argument("--debug", action="store_true", help="show tracebacks")
+    commands = top.add_subparsers(dest="command", required=True)
+    for name, help_text in (
+        ("plan", "print what apply would create or change; changes nothing"),
+        ("apply", "register the connection and datastore, import and register the data asset"),
+        ("verify", "load the latest data asset, check it and write a data profile"),
+    ):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+        command.add_argument("--env", required=True, help="environment name, e.g. dev")
+        command.add_argument("--outputs", required=True, type=Path, help="outputs JSON of the mlplatform-<env> stack")
+        command.add_argument("--config", type=Path, help="environment config (default: config/<env>.toml)")
+        command.add_argument("--step", choices=("connection", "datastore", "import", "all"), default="all")
+        command.add_argument("--profile-dir", type=Path, default=Path("profile"), help="verify: data profile folder")
+    return top
+
+
+RuntimeFactory = Callable[[StackOutputs], Runtime]
+
+
+def run(args: argparse.Namespace, *, runtime_factory: RuntimeFactory) -> int:
+    config = args.config or REPO_ROOT / "config" / f"{args.env}.toml"
+    settings = load_settings(env=args.env, outputs_path=args.outputs, config_path=config)
+    runtime = runtime_factory(settings.outputs)
+    step = cast(Step, args.step)
+    if args.command == "plan":
+        for change in plan(settings, runtime, step=step):
+            print(change.render())
+        return 0
+    if args.command == "apply":
+        apply(settings, runtime, step=step, out=sys.stdout, progress=ProgressPrinter())
+        return 0
+    return 0 if verify(settings, runtime, profile_dir=args.profile_dir, out=sys.stdout) else 1
+
+
+def _quiet_azure_loggers(*, debug: bool) -> None:
+    """The Azure SDKs log every expected 404 at ERROR, some with their own handlers and levels;
+    the CLI reports failures itself, in one line."""
+    level = logging.DEBUG if debug else logging.CRITICAL
+    for name in ["azure", *(n for n in logging.root.manager.loggerDict if n.startswith("azure"))]:
+        logging.getLogger(name).setLevel(level)
+
+
+def main(argv: Sequence[str] | None = None, *, runtime_factory: RuntimeFactory | None = None) -> int:
+    """Exit code: 0 ok, 1 verify found problems, 2 something failed (one line on stderr)."""
+    args = parser().parse_args(argv)
+    _quiet_azure_loggers(debug=args.debug)
+    try:
+        return run(args, runtime_factory=runtime_factory or (lambda outputs: Runtime(outputs=outputs)))
+    except BootstrapError as error:
+        if args.debug:
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except ClientAuthenticationError as error:  # raised outside a wrapped call, e.g. while building a client
+        if args.debug:
+            raise
+        print(
+            f"error: Azure authentication failed ({str(error).splitlines()[0]}); fix: {AZURE_LOGIN_FIX}",
+            file=sys.stderr,
+        )
+        return 2

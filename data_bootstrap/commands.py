@@ -1,0 +1,193 @@
+"""plan / apply / verify over the three steps: connection, datastore, import."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, TextIO
+
+from azure.ai.ml.entities import AzureBlobDatastore
+
+from data_bootstrap.azure_errors import azure_call
+from data_bootstrap.blob_sink import BlobSink
+from data_bootstrap.connection import AML_RBAC_FIX, ConnectionSpec, get_connection, params_from_spec, resolve_connection
+from data_bootstrap.datastore import datastore_differences, desired_datastore, get_datastore
+from data_bootstrap.errors import BootstrapError
+from data_bootstrap.importer import ImportTarget, publish, spill_to_parquet
+from data_bootstrap.progress import ProgressPrinter
+from data_bootstrap.registry import AzureMLAssetRegistry
+from data_bootstrap.runtime import Runtime
+from data_bootstrap.settings import Settings
+from data_bootstrap.snowflake_source import SnowflakeCoordinates, SnowflakeSource
+from data_bootstrap.verify import verify_frame, write_profile
+
+Step = Literal["connection", "datastore", "import", "all"]
+Action = Literal["create", "update", "unchanged", "import"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Change:
+    resource: str
+    action: Action
+    details: list[str] = field(default_factory=list)
+
+    def render(self) -> str:
+        lines = [f"{self.resource}: {self.action}"]
+        lines += [f"    {detail}" for detail in self.details]
+        return "\n".join(lines)
+
+
+def connection_spec(settings: Settings) -> ConnectionSpec:
+    s = settings.config.snowflake
+    coordinates = SnowflakeCoordinates(
+        account=s.account, user=s.user, role=s.role, warehouse=s.warehouse, database=s.database, schema=s.schema
+    )
+    return ConnectionSpec(
+        name=s.connection_name,
+        coordinates=coordinates,
+        key_vault_uri=settings.outputs.key_vault_uri,
+        private_key_secret=s.private_key_secret,
+        private_key_passphrase_secret=s.private_key_passphrase_secret,
+    )
+
+
+def datastore_for(settings: Settings) -> AzureBlobDatastore:
+    return desired_datastore(
+        name=settings.config.data_asset.datastore,
+        account_name=settings.outputs.storage_account_name,
+        container_name=settings.outputs.raw_container_name,
+    )
+
+
+def import_target(settings: Settings) -> ImportTarget:
+    a = settings.config.data_asset
+    return ImportTarget(
+        asset_name=a.name, datastore=a.datastore, path_prefix=a.path_prefix, query=settings.config.snowflake.query
+    )
+
+
+def plan_connection(settings: Settings, runtime: Runtime) -> Change:
+    spec = connection_spec(settings)
+    resource = f"workspace connection {spec.name}"
+    existing = get_connection(runtime.ml_client, spec.name)
+    if existing is None:
+        details = [f"type: custom, target: https://{spec.coordinates.host}"]
+        details += [f"metadata.{k}: {v!r}" for k, v in spec.metadata().items()]
+        return Change(resource=resource, action="create", details=details)
+    changes = spec.differences(existing)
+    return Change(resource=resource, action="update" if changes else "unchanged", details=changes)
+
+
+def plan_datastore(settings: Settings, runtime: Runtime) -> Change:
+    desired = datastore_for(settings)
+    name = settings.config.data_asset.datastore
+    resource = f"datastore {name}"
+    existing = get_datastore(runtime.ml_client, name)
+    if existing is None:
+        details = [
+            f"AzureBlob account {desired.account_name}, container {desired.container_name}",
+            "identity-based: no account key, no SAS stored",
+        ]
+        return Change(resource=resource, action="create", details=details)
+    changes = datastore_differences(existing, desired)
+    return Change(resource=resource, action="update" if changes else "unchanged", details=changes)
+
+
+def plan_import(settings: Settings, runtime: Runtime) -> Change:
+    target = import_target(settings)
+    latest = AzureMLAssetRegistry(ml_client=runtime.ml_client).latest(target.asset_name)
+    s = settings.config.snowflake
+    return Change(
+        resource=f"data asset {target.asset_name}",
+        action="import",
+        details=[
+            f"run {target.query!r} as {s.user} (role {s.role}, warehouse {s.warehouse}) on account {s.account}",
+            f"write Parquet + MLTable under {target.datastore}/{target.path_prefix}/<content-version>/",
+            f"register {target.asset_name}:<content-version> only if that version is new "
+            f"(latest registered: {latest.version if latest else 'none'})",
+        ],
+    )
+
+
+def _steps(step: Step) -> list[Step]:
+    return ["connection", "datastore", "import"] if step == "all" else [step]
+
+
+def _plan_by_step(settings: Settings, runtime: Runtime, step: Step) -> dict[Step, Change]:
+    planners = {"connection": plan_connection, "datastore": plan_datastore, "import": plan_import}
+    return {s: planners[s](settings, runtime) for s in _steps(step) if s in planners}
+
+
+def plan(settings: Settings, runtime: Runtime, *, step: Step) -> list[Change]:
+    return list(_plan_by_step(settings, runtime, step).values())
+
+
+_DONE = {"create": "created", "update": "updated", "unchanged": "unchanged"}
+
+
+def apply(settings: Settings, runtime: Runtime, *, step: Step, out: TextIO, progress: ProgressPrinter) -> None:
+    """Registers what differs. What can fail before a write (Key Vault, Snowflake, storage access) runs
+    first, so a failed run registers nothing."""
+    changes = _plan_by_step(settings, runtime, step)
+    target = import_target(settings)
+    spec = connection_spec(settings)
+    with tempfile.TemporaryDirectory(prefix="data-bootstrap-") as scratch:
+        spill, sink = None, BlobSink(container=runtime.container())
+        if "import" in changes:
+            sink.list(f"{target.path_prefix}/")  # storage access check before the long read
+            # --step all imports with the connection about to be registered; --step import with the registered one
+            params = (
+                params_from_spec(spec, secret_client=runtime.secret_client, extra=runtime.snowflake_extra)
+                if step == "all"
+                else resolve_connection(
+                    spec.name,
+                    ml_client=runtime.ml_client,
+                    secret_client=runtime.secret_client,
+                    extra=runtime.snowflake_extra,
+                )
+            )
+            source = SnowflakeSource(params=params, query=target.query)
+            spill = spill_to_parquet(source.batches(), workdir=Path(scratch), query=target.query, progress=progress)
+        for name, change in changes.items():
+            if change.action in ("create", "update"):
+                _register(name, settings, runtime)
+            if change.action in _DONE:
+                print(f"{change.resource}: {_DONE[change.action]}", file=out)
+        if spill is not None:
+            registry = AzureMLAssetRegistry(ml_client=runtime.ml_client)
+            result = publish(spill, target=target, sink=sink, registry=registry, progress=progress)
+            verdict = "registered" if result.created else "unchanged (version exists)"
+            print(
+                f"data asset {result.asset.name}:{result.asset.version}: {verdict}; "
+                f"{result.rows:,} rows, {result.nbytes:,} bytes of Parquet",
+                file=out,
+            )
+
+
+def _register(step: Step, settings: Settings, runtime: Runtime) -> None:
+    if step == "connection":
+        spec = connection_spec(settings)
+        with azure_call(f"registering workspace connection {spec.name!r}", forbidden_fix=AML_RBAC_FIX):
+            runtime.ml_client.connections.create_or_update(spec.to_entity())
+    elif step == "datastore":
+        desired = datastore_for(settings)
+        with azure_call(f"registering datastore {desired.name!r}", forbidden_fix=AML_RBAC_FIX):
+            runtime.ml_client.datastores.create_or_update(desired)
+
+
+def verify(settings: Settings, runtime: Runtime, *, profile_dir: Path, out: TextIO) -> bool:
+    name = settings.config.data_asset.name
+    ref = AzureMLAssetRegistry(ml_client=runtime.ml_client).latest(name)
+    if ref is None:
+        raise BootstrapError(f"data asset {name!r} is not registered", "run `python -m data_bootstrap apply` first")
+    frame = runtime.asset_loader(ref, settings.outputs)
+    result = verify_frame(frame)
+    print(f"data asset {ref.name}:{ref.version} ({ref.path}): {result.rows:,} rows", file=out)
+    print("head(10):", result.head, "describe():", result.describe, sep="\n", file=out)
+    profile = write_profile(frame, result, directory=profile_dir, asset=ref.name, version=ref.version)
+    print(f"profile written to {profile}", file=out)
+    for problem in result.problems:
+        print(f"FAILED: {problem}", file=out)
+    print("verify: ok" if result.ok else f"verify: {len(result.problems)} problem(s)", file=out)
+    return result.ok

@@ -1,0 +1,40 @@
+"""The identity-based ``rawdata`` blob datastore (no account key, no SAS)."""
+
+from __future__ import annotations
+
+from azure.ai.ml import MLClient
+from azure.ai.ml.entities import AzureBlobDatastore, NoneCredentialConfiguration
+from azure.core.exceptions import ResourceNotFoundError
+
+from data_bootstrap.azure_errors import azure_call
+from data_bootstrap.connection import AML_RBAC_FIX
+
+
+def desired_datastore(*, name: str, account_name: str, container_name: str) -> AzureBlobDatastore:
+    return AzureBlobDatastore(
+        name=name,
+        account_name=account_name,
+        container_name=container_name,
+        description="Raw (bronze) GloboRealty data; identity-based access",
+    )
+
+
+def datastore_differences(existing: AzureBlobDatastore, desired: AzureBlobDatastore) -> list[str]:
+    changes: list[str] = []
+    for attribute in ("account_name", "container_name", "endpoint", "protocol"):
+        before, after = getattr(existing, attribute, None), getattr(desired, attribute)
+        if before != after:
+            changes.append(f"{attribute}: {before} -> {after}")
+    credentials = getattr(existing, "credentials", None)
+    if credentials is not None and not isinstance(credentials, NoneCredentialConfiguration):
+        changes.append(f"credentials: {type(credentials).__name__} -> identity-based (none stored)")
+    return changes
+
+
+def get_datastore(ml_client: MLClient, name: str) -> AzureBlobDatastore | None:
+    try:
+        with azure_call(f"reading datastore {name!r}", forbidden_fix=AML_RBAC_FIX):
+            found = ml_client.datastores.get(name)
+    except ResourceNotFoundError:
+        return None
+    return found if isinstance(found, AzureBlobDatastore) else None

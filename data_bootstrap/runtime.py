@@ -1,0 +1,70 @@
+"""The outside world the commands talk to, built from the stack outputs; tests swap single parts."""
+
+# pandas and pyarrow ship no type information (no stubs in the lock)
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import pandas as pd
+from azure.ai.ml import MLClient
+from azure.core.credentials import TokenCredential
+from azure.identity import DefaultAzureCredential
+from azure.keyvault.secrets import SecretClient
+from azure.storage.blob import ContainerClient
+from azureml.dataprep.api.errorhandlers import DataPrepException
+
+from data_bootstrap.errors import BootstrapError
+from data_bootstrap.registry import AssetRef
+from data_bootstrap.settings import StackOutputs
+
+
+def load_asset_with_mltable(ref: AssetRef, outputs: StackOutputs) -> pd.DataFrame:
+    """Loads a registered asset through mltable's azureml:// URI (needs the workspace's network)."""
+    import mltable  # imported late: its engine is slow to start and only verify needs it
+
+    uri = (
+        f"azureml://subscriptions/{outputs.subscription_id}/resourcegroups/{outputs.resource_group_name}"
+        f"/workspaces/{outputs.workspace_name}/data/{ref.name}/versions/{ref.version}"
+    )
+    try:
+        frame: pd.DataFrame = mltable.load(uri).to_pandas_dataframe()
+    except DataPrepException as error:  # base of mltable's load, auth and execution errors
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise BootstrapError(
+            f"loading data asset {ref.name}:{ref.version} with mltable failed ({first})",
+            "grant the identity 'Storage Blob Data Reader' on the storage account and run inside the VNet",
+        ) from None
+    return frame
+
+
+@dataclass(kw_only=True)
+class Runtime:
+    outputs: StackOutputs
+    credential_factory: Callable[[StackOutputs], TokenCredential] = field(
+        default=lambda outputs: DefaultAzureCredential(), repr=False
+    )
+    container_factory: Callable[[StackOutputs, TokenCredential], ContainerClient] | None = None
+    snowflake_extra: Mapping[str, Any] = field(default_factory=dict)
+    asset_loader: Callable[[AssetRef, StackOutputs], pd.DataFrame] = load_asset_with_mltable
+
+    @cached_property
+    def credential(self) -> TokenCredential:
+        return self.credential_factory(self.outputs)
+
+    @cached_property
+    def ml_client(self) -> MLClient:
+        o = self.outputs
+        return MLClient(self.credential, o.subscription_id, o.resource_group_name, o.workspace_name)
+
+    def secret_client(self, vault_uri: str) -> SecretClient:
+        return SecretClient(vault_url=vault_uri, credential=self.credential)
+
+    def container(self) -> ContainerClient:
+        if self.container_factory is not None:
+            return self.container_factory(self.outputs, self.credential)
+        o = self.outputs
+        return ContainerClient(o.blob_account_url, o.raw_container_name, credential=self.credential)

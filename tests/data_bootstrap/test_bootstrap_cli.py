@@ -1,0 +1,173 @@
+"""plan / apply / verify end to end: real MLClient and SecretClient over the fake socket, real
+snowflake-connector against fakesnow, real azure-storage-blob against Azurite."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from data_bootstrap.cli import main
+from data_bootstrap.settings import REPO_ROOT
+from tests.data_bootstrap.bootstrap_fakes import ROWS, FakeAzure, Wiring
+
+pytestmark = pytest.mark.emulators
+
+WS = (
+    "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-globorealty-ml-dev"
+    "/providers/Microsoft.MachineLearningServices/workspaces/mlw-globorealty-dev"
+)
+CONNECTION = f"{WS}/connections/snowflake-globorealty"
+DATASTORE = f"{WS}/datastores/rawdata"
+
+
+def run(wiring: Wiring, outputs: Path, *args: str) -> int:
+    command, *rest = args
+    return main([command, "--env", "dev", "--outputs", str(outputs), *rest], runtime_factory=wiring)
+
+
+def key_fragments(pem: str) -> list[str]:
+    """Pieces of the key as they could leak: PEM body lines and the base64 of the DER bytes."""
+    body = [line for line in pem.splitlines() if line and not line.startswith("-----")]
+    der = base64.b64decode("".join(body))
+    return [*body[1:4], base64.b64encode(der[100:160]).decode(), der[100:160].hex()]
+
+
+def test_plan_on_an_empty_workspace_lists_creates_and_writes_nothing(
+    wiring: Wiring, outputs_file: Path, fake_azure: FakeAzure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(wiring, outputs_file, "plan") == 0
+    out = capsys.readouterr().out
+    assert "workspace connection snowflake-globorealty: create" in out
+    assert "metadata.key_vault_uri: 'https://kv-globorealty-ml-dev.vault.azure.net/'" in out
+    assert "datastore rawdata: create" in out
+    assert "data asset raw_house_data: import" in out and "latest registered: none" in out
+    assert fake_azure.writes() == []
+    assert [(c.method, c.path) for c in fake_azure.arm_calls()] == [
+        ("GET", CONNECTION),
+        ("GET", DATASTORE),
+        ("GET", f"{WS}/data/raw_house_data/versions"),
+    ]
+    assert not [c for c in fake_azure.calls if c.host.endswith("vault.azure.net")]
+
+
+def test_apply_creates_everything_then_a_rerun_is_a_no_op_and_verify_passes(
+    wiring: Wiring,
+    outputs_file: Path,
+    fake_azure: FakeAzure,
+    private_key_pem: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run(wiring, outputs_file, "apply") == 0
+    out, err = capsys.readouterr()
+    assert "workspace connection snowflake-globorealty: created" in out
+    version_folder = "devstoreaccount1/" + wiring.container.container_name + "/raw_house_data/"
+    assert err.splitlines()[0] == f"reading Snowflake: {ROWS:,} rows, " + err.splitlines()[0].split(" rows, ")[1]
+    assert err.splitlines()[1].startswith(f"writing {version_folder}") and f"{ROWS:,} rows" in err.splitlines()[1]
+    assert len(err.splitlines()) == 2, err  # progress only: no SDK log noise
+    assert "datastore rawdata: created" in out
+    assert f"registered; {ROWS:,} rows" in out
+
+    writes = fake_azure.writes()
+    assert [(c.method, c.path.rsplit("/", 2)[-2]) for c in writes] == [
+        ("PUT", "connections"),
+        ("PUT", "datastores"),
+        ("PUT", "versions"),
+    ]
+    connection, datastore, data = writes
+    assert connection.api_version == "2024-04-01-preview"
+    assert connection.json()["properties"]["category"] == "CustomKeys"
+    assert connection.json()["properties"]["authType"] == "None"
+    metadata = connection.json()["properties"]["metadata"]
+    assert metadata["private_key_secret"] == "snowflake-private-key"
+    assert metadata["jdbc_url"] == (
+        "jdbc:snowflake://globorealty-dev01.snowflakecomputing.com/"
+        "?db=GLOBOREALTY&schema=REAL_ESTATE&warehouse=WH_AML_XS&role=AML_READER&user=SVC_AML_BOOTSTRAP"
+    )
+    assert datastore.path == DATASTORE and datastore.api_version == "2024-10-01-preview"
+    assert datastore.json()["properties"] == {
+        "accountName": "stgloborealtymldev",
+        "containerName": "rawdata",
+        "credentials": {"credentialsType": "None"},
+        "description": "Raw (bronze) GloboRealty data; identity-based access",
+        "endpoint": "core.windows.net",
+        "protocol": "https",
+        "tags": {},
+        "datastoreType": "AzureBlob",
+    }
+    version = data.path.rsplit("/", 1)[-1]
+    assert data.api_version == "2023-04-01-preview"
+    assert data.json()["properties"]["dataType"] == "mltable"
+    assert data.json()["properties"]["dataUri"] == f"azureml://datastores/rawdata/paths/raw_house_data/{version}/"
+    assert len(version) == 16
+    # the key was read from Key Vault (after its auth challenge) and never sent anywhere else
+    vault_calls = [c for c in fake_azure.calls if c.host.endswith("vault.azure.net")]
+    assert [c.path.rstrip("/") for c in vault_calls] == ["/secrets/snowflake-private-key"] * 2
+    for call in fake_azure.calls:
+        for fragment in key_fragments(private_key_pem):
+            assert fragment not in call.body.decode("utf-8", "replace")
+    blobs = sorted(wiring.container.list_blob_names())
+    assert blobs == [f"raw_house_data/{version}/{n}" for n in ("MLTable", "_COMPLETE", "part-00000.parquet")]
+
+    fake_azure.calls.clear()
+    assert run(wiring, outputs_file, "apply") == 0
+    rerun = capsys.readouterr().out
+    assert "workspace connection snowflake-globorealty: unchanged" in rerun
+    assert "datastore rawdata: unchanged" in rerun
+    assert f"data asset raw_house_data:{version}: unchanged (version exists)" in rerun
+    assert fake_azure.writes() == []
+
+    profile_dir = tmp_path / "profile"
+    assert run(wiring, outputs_file, "verify", "--profile-dir", str(profile_dir)) == 0
+    report = capsys.readouterr().out
+    assert f"{ROWS:,} rows" in report and "head(10):" in report and "describe():" in report
+    assert "verify: ok" in report
+    profile = json.loads((profile_dir / f"raw_house_data-{version}.json").read_text())
+    assert profile["rows"] == ROWS and profile["ok"] is True
+
+
+def test_apply_updates_only_what_drifted(
+    wiring: Wiring, outputs_file: Path, fake_azure: FakeAzure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(wiring, outputs_file, "apply", "--step", "connection") == 0
+    assert run(wiring, outputs_file, "apply", "--step", "datastore") == 0
+    fake_azure.resources[CONNECTION]["properties"]["metadata"]["warehouse"] = "WH_OTHER"
+    capsys.readouterr()
+    fake_azure.calls.clear()
+
+    assert run(wiring, outputs_file, "plan", "--step", "connection") == 0
+    assert "metadata.warehouse: 'WH_OTHER' -> 'WH_AML_XS'" in capsys.readouterr().out
+    assert run(wiring, outputs_file, "apply", "--step", "all") == 0
+    out = capsys.readouterr().out
+    assert "workspace connection snowflake-globorealty: updated" in out
+    assert "datastore rawdata: unchanged" in out
+    assert [c.path.rsplit("/", 2)[-2] for c in fake_azure.writes()] == ["connections", "versions"]
+
+
+def test_import_step_resolves_the_registered_connection_by_name(
+    wiring: Wiring, outputs_file: Path, fake_azure: FakeAzure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(wiring, outputs_file, "apply", "--step", "connection") == 0
+    fake_azure.calls.clear()
+    assert run(wiring, outputs_file, "apply", "--step", "import") == 0
+    assert "registered" in capsys.readouterr().out
+    gets = [c.path.rstrip("/") for c in fake_azure.calls if c.method == "GET"]
+    assert CONNECTION in gets and "/secrets/snowflake-private-key" in gets
+
+
+def test_verify_fails_on_an_asset_without_the_expected_columns(
+    wiring: Wiring, outputs_file: Path, fake_azure: FakeAzure, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "dev.toml"
+    text = (REPO_ROOT / "config" / "dev.toml").read_text(encoding="utf-8")
+    config.write_text(text.replace("SELECT * FROM", "SELECT ID, MARKET, PRICE FROM"), encoding="utf-8")
+    assert run(wiring, outputs_file, "apply", "--config", str(config)) == 0
+    capsys.readouterr()
+    code = run(wiring, outputs_file, "verify", "--config", str(config), "--profile-dir", str(tmp_path / "p"))
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "FAILED: column 'location' is missing" in out and "FAILED: column 'year_built' is missing" in out
+    assert "verify: 5 problem(s)" in out

@@ -1,0 +1,219 @@
+"""Each failure gives one line naming what failed and the fix, exit 2, no traceback, nothing registered."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from azure.storage.blob import ContainerClient
+
+from data_bootstrap.cli import main
+from data_bootstrap.emulators import AZURITE_ACCOUNT, free_port
+from data_bootstrap.errors import BootstrapError
+from data_bootstrap.settings import REPO_ROOT
+from tests.data_bootstrap.bootstrap_fakes import FakeAzure, FakeCredential, Wiring
+
+pytestmark = pytest.mark.emulators
+
+
+def fails_cleanly(
+    wiring: Wiring, argv: list[str], capsys: pytest.CaptureFixture[str], fake: FakeAzure | None = None
+) -> str:
+    """Runs the CLI expecting a failure; returns the one error line; checks nothing was registered."""
+    code = main(argv, runtime_factory=wiring)
+    captured = capsys.readouterr()
+    lines = [line for line in captured.err.splitlines() if line.strip()]
+    assert code == 2
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("error: ") and "; fix: " in lines[0]
+    assert "Traceback" not in captured.err + captured.out
+    if fake is not None:
+        assert fake.writes() == []
+    assert list(wiring.container.list_blob_names()) == []
+    return lines[0]
+
+
+def apply_argv(outputs: Path, *extra: str) -> list[str]:
+    return ["apply", "--env", "dev", "--outputs", str(outputs), *extra]
+
+
+def config_with(tmp_path: Path, old: str, new: str) -> Path:
+    text = (REPO_ROOT / "config" / "dev.toml").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "dev.toml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
+def test_missing_config_file(
+    wiring: Wiring, outputs_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = fails_cleanly(wiring, apply_argv(outputs_file, "--config", str(tmp_path / "nope.toml")), capsys)
+    assert "config file" in line and "not found" in line and "--config" in line
+
+
+def test_invalid_config_value(
+    wiring: Wiring, outputs_file: Path, tmp_path: Path, fake_azure: FakeAzure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = config_with(tmp_path, 'query = "SELECT', 'query = "DELETE')
+    line = fails_cleanly(wiring, apply_argv(outputs_file, "--config", str(config)), capsys, fake_azure)
+    assert "snowflake.query" in line and "not a single SELECT statement" in line
+    assert fake_azure.calls == []
+
+
+def test_missing_outputs_file_and_missing_output(
+    wiring: Wiring, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = fails_cleanly(wiring, apply_argv(tmp_path / "absent.json"), capsys)
+    assert "outputs file" in line and "--outputs-file" in line
+    partial = tmp_path / "partial.json"
+    partial.write_text(json.dumps({"workspace_name": {"sensitive": False, "type": "string", "value": "w"}}))
+    line = fails_cleanly(wiring, apply_argv(partial), capsys)
+    assert "output 'subscription_id' is missing" in line
+
+
+def test_azure_auth_failure(
+    wiring: Wiring, outputs_file: Path, fake_azure: FakeAzure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wiring.credential = FakeCredential(fail=True)
+    line = fails_cleanly(wiring, apply_argv(outputs_file), capsys, fake_azure)
+    assert "Azure authentication failed" in line and "az login" in line
+
+
+def test_azure_ml_access_denied(
+    wiring: Wiring, outputs_file: Path, fake_azure: FakeAzure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_azure.arm_status_override = 403
+    line = fails_cleanly(wiring, apply_argv(outputs_file), capsys, fake_azure)
+    assert "access denied (HTTP 403)" in line and "AzureML Data Scientist" in line
+
+
+def test_key_vault_secret_missing(
+    wiring: Wiring, outputs_file: Path, fake_azure: FakeAzure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_azure.secrets.clear()
+    line = fails_cleanly(wiring, apply_argv(outputs_file), capsys, fake_azure)
+    assert "Key Vault secret 'snowflake-private-key' not found" in line
+    assert "az keyvault secret set" in line
+
+
+def test_key_vault_secret_is_not_a_key(
+    wiring: Wiring, outputs_file: Path, fake_azure: FakeAzure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_azure.secrets["snowflake-private-key"] = "hunter2"
+    line = fails_cleanly(wiring, apply_argv(outputs_file), capsys, fake_azure)
+    assert "private key from Key Vault is unusable" in line and "hunter2" not in line
+
+
+def test_snowflake_unreachable(
+    wiring: Wiring, outputs_file: Path, fake_azure: FakeAzure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wiring.snowflake_extra = {**wiring.snowflake_extra, "port": free_port(), "login_timeout": 1}
+    line = fails_cleanly(wiring, apply_argv(outputs_file), capsys, fake_azure)
+    assert "Snowflake account 'globorealty-dev01' is unreachable" in line
+
+
+class _RejectingLogin(BaseHTTPRequestHandler):
+    """Answers Snowflake's login request the way Snowflake does for a key it does not know."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        body = json.dumps(
+            {"data": {"nextAction": None}, "code": "390144", "message": "JWT token is invalid.", "success": False}
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+@pytest.fixture
+def rejecting_snowflake() -> Iterator[int]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _RejectingLogin)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_snowflake_rejects_the_key(
+    wiring: Wiring,
+    outputs_file: Path,
+    fake_azure: FakeAzure,
+    rejecting_snowflake: int,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    wiring.snowflake_extra = {**wiring.snowflake_extra, "port": rejecting_snowflake}
+    line = fails_cleanly(wiring, apply_argv(outputs_file), capsys, fake_azure)
+    assert "Snowflake rejected user 'SVC_AML_BOOTSTRAP'" in line and "RSA_PUBLIC_KEY" in line
+
+
+def test_snowflake_query_error(
+    wiring: Wiring, outputs_file: Path, tmp_path: Path, fake_azure: FakeAzure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = config_with(tmp_path, "REAL_ESTATE.RAW", "REAL_ESTATE.MISSING")
+    line = fails_cleanly(wiring, apply_argv(outputs_file, "--config", str(config)), capsys, fake_azure)
+    assert "Snowflake query failed" in line and "MISSING" in line and "snowflake.query" in line
+
+
+def test_snowflake_query_without_rows(
+    wiring: Wiring, outputs_file: Path, tmp_path: Path, fake_azure: FakeAzure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = config_with(tmp_path, "REAL_ESTATE.RAW", "REAL_ESTATE.RAW WHERE PRICE < 0")
+    line = fails_cleanly(wiring, apply_argv(outputs_file, "--config", str(config)), capsys, fake_azure)
+    assert "the Snowflake query returned no rows" in line
+
+
+def test_storage_access_denied(
+    wiring: Wiring, outputs_file: Path, fake_azure: FakeAzure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wrong_key = base64.b64encode(b"not the account key" * 3).decode()
+    good = wiring.container
+    wiring.container = ContainerClient(
+        good.url.rsplit("/", 1)[0],
+        good.container_name,
+        credential={"account_name": AZURITE_ACCOUNT, "account_key": wrong_key},
+    )
+    code = main(apply_argv(outputs_file), runtime_factory=wiring)
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "access denied while listing raw_house_data/" in err and "Storage Blob Data Contributor" in err
+    assert fake_azure.writes() == []
+    assert list(good.list_blob_names()) == []
+
+
+def test_debug_shows_the_traceback(wiring: Wiring, outputs_file: Path, fake_azure: FakeAzure) -> None:
+    fake_azure.secrets.clear()
+    with pytest.raises(BootstrapError, match="not found"):
+        main(["--debug", *apply_argv(outputs_file)], runtime_factory=wiring)
+
+
+def test_module_entry_point_prints_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "data_bootstrap", "plan", "--env", "dev", "--outputs", str(tmp_path / "none.json")],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    fix = (
+        "run `cdktf deploy mlplatform-<env> --outputs-file outputs.json` or "
+        "`terraform -chdir=cdktf.out/stacks/mlplatform-<env> output -json > outputs.json`"
+    )
+    assert result.stderr.strip().splitlines() == [f"error: outputs file {tmp_path / 'none.json'} not found; fix: {fix}"]

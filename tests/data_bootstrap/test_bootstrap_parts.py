@@ -1,0 +1,113 @@
+"""Synthetic data, the Snowflake source on fakesnow, key handling, verify checks, emulator lifecycle."""
+
+# pandas and pyarrow ship no type information (no stubs in the lock)
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from data_bootstrap.emulators import FakesnowServer, fakesnow_server
+from data_bootstrap.errors import BootstrapError
+from data_bootstrap.snowflake_source import SnowflakeCoordinates, SnowflakeParams, SnowflakeSource, private_key_der
+from data_bootstrap.synthetic import CITIES, house_prices
+from data_bootstrap.verify import verify_frame
+from tests.data_bootstrap.bootstrap_fakes import ROWS, TABLE
+
+pytestmark = pytest.mark.emulators
+
+COORDINATES = SnowflakeCoordinates(
+    account="globorealty-dev01",
+    user="SVC$AML",
+    role="AML READER",
+    warehouse="WH",
+    database="GLOBOREALTY",
+    schema="REAL_ESTATE",
+)
+
+
+def test_synthetic_table_is_deterministic_and_plausible() -> None:
+    table = house_prices(3_000, seed=1)
+    assert table.equals(house_prices(3_000, seed=1))
+    assert not table.equals(house_prices(3_000, seed=2))
+    frame = table.to_pandas()
+    assert set(frame["MARKET"]) == set(CITIES)
+    assert all(frame.loc[frame["MARKET"] == m, "LOCATION"].isin(CITIES[m]).all() for m in CITIES)
+    assert np.corrcoef(frame["SQUARE_FEET"], frame["PRICE"])[0, 1] > 0.6
+    by_market = frame.assign(per_sqft=frame["PRICE"] / frame["SQUARE_FEET"]).groupby("MARKET")["per_sqft"].median()
+    assert by_market["waterfront"] > by_market["urban"] > by_market["suburban"]
+
+
+def test_source_streams_the_seeded_table_as_arrow_batches(fakesnow: FakesnowServer) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    params = SnowflakeParams(coordinates=COORDINATES, private_key_der=der, extra=fakesnow.connect_args())
+    batches = list(SnowflakeSource(params=params, query=f"SELECT * FROM {TABLE}").batches())
+    assert sum(b.num_rows for b in batches) == ROWS
+    assert batches[0].schema.names == [
+        "ID", "MARKET", "LOCATION", "PROPERTY_TYPE", "SQUARE_FEET", "BEDROOMS", "BATHROOMS", "YEAR_BUILT",
+        "LOT_SIZE_SQFT", "PRICE",
+    ]  # fmt: skip
+    assert "der" not in repr(params) and str(der[:8]) not in repr(params)
+
+
+def test_jdbc_url_encodes_each_part() -> None:
+    assert COORDINATES.jdbc_url() == (
+        "jdbc:snowflake://globorealty-dev01.snowflakecomputing.com/"
+        "?db=GLOBOREALTY&schema=REAL_ESTATE&warehouse=WH&role=AML%20READER&user=SVC%24AML"
+    )
+
+
+def test_encrypted_private_key_needs_its_passphrase() -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"s3cret")
+    ).decode()
+    expected = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    assert private_key_der(pem, "s3cret") == expected
+    with pytest.raises(BootstrapError, match="wrong or missing passphrase"):
+        private_key_der(pem, None)
+
+
+def test_verify_accepts_the_synthetic_table_and_names_each_problem() -> None:
+    frame = house_prices(50, seed=4).to_pandas()
+    assert verify_frame(frame).ok
+    broken = frame.drop(columns=["YEAR_BUILT"]).assign(
+        BEDROOMS=frame["BEDROOMS"] + 0.5, MARKET=frame["MARKET"].where(frame.index > 0, "lunar")
+    )
+    problems = verify_frame(broken).problems
+    assert any("'year_built' is missing" in p for p in problems)
+    assert any("'bedrooms' has type float64, expected integer" in p for p in problems)
+    assert any("'lunar'" in p for p in problems)
+    empty = verify_frame(frame.iloc[0:0])
+    assert not empty.ok and "the asset has no rows" in empty.problems
+    text_price = verify_frame(frame.assign(PRICE=frame["PRICE"].astype(str)))
+    assert any("'price'" in p for p in text_price.problems)
+
+
+def test_verify_accepts_decimal_numbers() -> None:
+    frame = house_prices(20, seed=4).to_pandas()
+    from decimal import Decimal
+
+    as_decimal = frame.assign(
+        PRICE=[Decimal(str(v)) for v in frame["PRICE"]], BEDROOMS=frame["BEDROOMS"].astype(object)
+    )
+    assert verify_frame(pd.DataFrame(as_decimal)).ok
+
+
+def test_emulator_is_stopped_when_the_body_fails(tmp_path: Path) -> None:
+    port = 0
+    with pytest.raises(RuntimeError, match="boom"), fakesnow_server() as server:
+        port = server.port
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        raise RuntimeError("boom")
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()

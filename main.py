@@ -63,17 +63,22 @@ def main() -> int:
     # CDKTF_BINDING_IMPORT=stock runs the binding's own __init__ (for the benchmark
     # and the equivalence test); the default loads only the submodules used.
     load_binding(mode="stock" if os.environ.get("CDKTF_BINDING_IMPORT") == "stock" else "fast")
+    from cdktf import TerraformStack
+
     from stacks.app import build_app
     from stacks.policy import policy_lines
 
     try:
-        build_app(configs=configs).synth()
+        app = build_app(configs=configs)
+        app.synth()
     except RuntimeError as error:  # a policy violation crosses jsii as a RuntimeError
         lines = policy_lines(error)
         if lines is None:
             raise
         print("\n".join(f"error: {line}" for line in lines), file=sys.stderr)
         return 3
+    stacks = [child.node.id for child in app.node.children if isinstance(child, TerraformStack)]
+    print(f"synthesized {', '.join(stacks)} into {os.path.relpath(app.outdir)}/")
     return 0
 
 

@@ -227,3 +227,35 @@ def test_the_real_stacks_pass_every_rule(binding: None, tmp_path: Path) -> None:
     for stack in stacks:
         assert evaluate(stack) == []
     assert set(RULES) == {"GR001", "GR002", "GR003", "GR004", "GR005"}
+
+
+def test_main_reports_violations_one_per_line_and_exits_3(
+    binding: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import main
+    import stacks.app
+
+    def broken_app(*, configs: Any, outdir: str | None = None) -> Any:
+        from cdktf import App, Aspects, TerraformStack
+
+        from stacks.policy import PolicyAspect
+
+        app = App(outdir=str(tmp_path / "out"))
+        stack = TerraformStack(app, "broken")
+        role(stack, role_definition_name="Owner")
+        untagged_group(stack)
+        Aspects.of(stack).add(PolicyAspect())
+        return app
+
+    monkeypatch.setattr(stacks.app, "build_app", broken_app)
+    monkeypatch.setenv("PLATFORM_ENV", "dev")
+    assert main.main() == 3
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "error: policy violation: broken/grant: GR001 assigns the broad role 'Owner'; fix: grant the narrowest "
+        "built-in role the workload needs, at the narrowest scope",
+        "error: policy violation: broken/group: GR004 is missing the required tags environment, project, "
+        "provisioner, owner, cost_center; fix: pass the stack's tags to the construct (or keep the TagsAspect on "
+        "the stack)",
+    ]
+    assert not list(tmp_path.rglob("cdk.tf.json"))

@@ -1,12 +1,16 @@
 """plan / apply / verify over the three steps: connection, datastore, import."""
 
+# pandas ships no type information (no stubs in the lock)
+
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TextIO
 
+import pandas as pd
 from azure.ai.ml.entities import AzureBlobDatastore
 
 from data_bootstrap.azure_errors import azure_call
@@ -15,12 +19,14 @@ from data_bootstrap.connection import AML_RBAC_FIX, ConnectionSpec, get_connecti
 from data_bootstrap.datastore import datastore_differences, desired_datastore, get_datastore
 from data_bootstrap.errors import BootstrapError
 from data_bootstrap.importer import ImportTarget, publish, spill_to_parquet
+from data_bootstrap.profile_report import write_profile_report
 from data_bootstrap.progress import ProgressPrinter
-from data_bootstrap.registry import AzureMLAssetRegistry
+from data_bootstrap.registry import AssetRef, AssetRegistry, AzureMLAssetRegistry
 from data_bootstrap.runtime import Runtime
 from data_bootstrap.settings import Settings
 from data_bootstrap.snowflake_source import SnowflakeCoordinates, SnowflakeSource
 from data_bootstrap.verify import verify_frame, write_profile
+from stacks.config import EnvironmentConfig
 
 Step = Literal["connection", "datastore", "import", "all"]
 Action = Literal["create", "update", "unchanged", "import"]
@@ -38,14 +44,18 @@ class Change:
         return "\n".join(lines)
 
 
-def connection_spec(settings: Settings) -> ConnectionSpec:
-    s = settings.config.snowflake
-    coordinates = SnowflakeCoordinates(
+def snowflake_coordinates(config: EnvironmentConfig) -> SnowflakeCoordinates:
+    s = config.snowflake
+    return SnowflakeCoordinates(
         account=s.account, user=s.user, role=s.role, warehouse=s.warehouse, database=s.database, schema=s.schema
     )
+
+
+def connection_spec(settings: Settings) -> ConnectionSpec:
+    s = settings.config.snowflake
     return ConnectionSpec(
         name=s.connection_name,
-        coordinates=coordinates,
+        coordinates=snowflake_coordinates(settings.config),
         key_vault_uri=settings.outputs.key_vault_uri,
         private_key_secret=s.private_key_secret,
         private_key_passphrase_secret=s.private_key_passphrase_secret,
@@ -60,10 +70,10 @@ def datastore_for(settings: Settings) -> AzureBlobDatastore:
     )
 
 
-def import_target(settings: Settings) -> ImportTarget:
-    a = settings.config.data_asset
+def import_target(config: EnvironmentConfig) -> ImportTarget:
+    a = config.data_asset
     return ImportTarget(
-        asset_name=a.name, datastore=a.datastore, path_prefix=a.path_prefix, query=settings.config.snowflake.query
+        asset_name=a.name, datastore=a.datastore, path_prefix=a.path_prefix, query=config.snowflake.query
     )
 
 
@@ -95,7 +105,7 @@ def plan_datastore(settings: Settings, runtime: Runtime) -> Change:
 
 
 def plan_import(settings: Settings, runtime: Runtime) -> Change:
-    target = import_target(settings)
+    target = import_target(settings.config)
     latest = AzureMLAssetRegistry(ml_client=runtime.ml_client).latest(target.asset_name)
     s = settings.config.snowflake
     return Change(
@@ -130,7 +140,7 @@ def apply(settings: Settings, runtime: Runtime, *, step: Step, out: TextIO, prog
     """Registers what differs. What can fail before a write (Key Vault, Snowflake, storage access) runs
     first, so a failed run registers nothing."""
     changes = _plan_by_step(settings, runtime, step)
-    target = import_target(settings)
+    target = import_target(settings.config)
     spec = connection_spec(settings)
     with tempfile.TemporaryDirectory(prefix="data-bootstrap-") as scratch:
         spill, sink = None, BlobSink(container=runtime.container())
@@ -176,17 +186,46 @@ def _register(step: Step, settings: Settings, runtime: Runtime) -> None:
             runtime.ml_client.datastores.create_or_update(desired)
 
 
-def verify(settings: Settings, runtime: Runtime, *, profile_dir: Path, out: TextIO) -> bool:
+def verify(
+    settings: Settings, runtime: Runtime, *, profile_dir: Path, out: TextIO, progress: ProgressPrinter | None = None
+) -> bool:
+    registry = AzureMLAssetRegistry(ml_client=runtime.ml_client)
     name = settings.config.data_asset.name
-    ref = AzureMLAssetRegistry(ml_client=runtime.ml_client).latest(name)
+    return verify_asset(
+        registry,
+        name=name,
+        load=lambda ref: runtime.asset_loader(ref, settings.outputs),
+        profile_dir=profile_dir,
+        out=out,
+        progress=progress or ProgressPrinter(),
+    )
+
+
+def verify_asset(
+    registry: AssetRegistry,
+    *,
+    name: str,
+    load: Callable[[AssetRef], pd.DataFrame],
+    profile_dir: Path,
+    out: TextIO,
+    progress: ProgressPrinter,
+) -> bool:
+    """Loads the latest version of ``name``, checks it, writes the JSON profile and the profile report.
+
+    Shared by ``verify`` on Azure and the local rehearsal (``data_bootstrap.demo``)."""
+    ref = registry.latest(name)
     if ref is None:
         raise BootstrapError(f"data asset {name!r} is not registered", "run `python -m data_bootstrap apply` first")
-    frame = runtime.asset_loader(ref, settings.outputs)
+    frame = load(ref)
     result = verify_frame(frame)
     print(f"data asset {ref.name}:{ref.version} ({ref.path}): {result.rows:,} rows", file=out)
     print("head(10):", result.head, "describe():", result.describe, sep="\n", file=out)
     profile = write_profile(frame, result, directory=profile_dir, asset=ref.name, version=ref.version)
     print(f"profile written to {profile}", file=out)
+    report = write_profile_report(
+        frame, result, directory=profile_dir, asset=ref.name, version=ref.version, progress=progress
+    )
+    print(f"profile report written to {report}", file=out)
     for problem in result.problems:
         print(f"FAILED: {problem}", file=out)
     print("verify: ok" if result.ok else f"verify: {len(result.problems)} problem(s)", file=out)

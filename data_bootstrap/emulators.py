@@ -5,7 +5,10 @@ Both run as child processes on free ports and are always stopped, also when the 
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -43,19 +46,44 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], name: str, timeo
     raise BootstrapError(f"{name} did not listen on port {port} within {timeout:.0f} s", "check the machine's load")
 
 
-@contextmanager
-def _child(command: Sequence[str], *, name: str, port: int, timeout: float = 30.0) -> Iterator[None]:
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        _wait_for_port(port, process, name, timeout)
-        yield
-    finally:
-        process.terminate()
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stops the child's whole process group (it leads one: ``start_new_session``), so helpers it
+    started go too; SIGKILL after 5 s."""
+    for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, None)):
+        with contextlib.suppress(ProcessLookupError):  # the group is gone already
+            os.killpg(process.pid, sig)
         try:
-            process.wait(timeout=5)
+            process.wait(timeout=wait)
+            return
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            continue
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Spec:
+    command: Sequence[str]
+    name: str
+    port: int
+
+
+@contextmanager
+def _children(*specs: _Spec, timeout: float = 30.0) -> Iterator[list[int]]:
+    """Starts every command (side by side: each takes about a second to listen), each in its own
+    session (a terminal's Ctrl-C reaches only us; we stop them), waits for their ports, yields pids."""
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        for spec in specs:
+            processes.append(
+                subprocess.Popen(
+                    spec.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+                )
+            )
+        for spec, process in zip(specs, processes, strict=True):
+            _wait_for_port(spec.port, process, spec.name, timeout)
+        yield [process.pid for process in processes]
+    finally:
+        for process in processes:
+            _stop(process)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,6 +91,7 @@ class FakesnowServer:
     """A fakesnow server; its in-memory databases are shared by every session while it runs."""
 
     port: int
+    pid: int
 
     def connect_args(self) -> dict[str, Any]:
         """Extra ``snowflake.connector.connect`` arguments that aim the connector at this server."""
@@ -81,16 +110,22 @@ def _fakesnow_command() -> list[str]:
     return [sys.executable, "-m", "fakesnow"]
 
 
+def _fakesnow_spec() -> _Spec:
+    port = free_port()
+    return _Spec(command=[*_fakesnow_command(), "-s", "-p", str(port)], name="fakesnow", port=port)
+
+
 @contextmanager
 def fakesnow_server() -> Iterator[FakesnowServer]:
-    port = free_port()
-    with _child([*_fakesnow_command(), "-s", "-p", str(port)], name="fakesnow", port=port):
-        yield FakesnowServer(port=port)
+    spec = _fakesnow_spec()
+    with _children(spec) as (pid,):
+        yield FakesnowServer(port=spec.port, pid=pid)
 
 
 @dataclass(frozen=True, kw_only=True)
 class AzuriteBlob:
     port: int
+    pid: int
 
     @property
     def account_url(self) -> str:
@@ -112,13 +147,26 @@ def _azurite_binary() -> str:
     return found
 
 
-@contextmanager
-def azurite_blob(*, location: Path) -> Iterator[AzuriteBlob]:
+def _azurite_spec(location: Path) -> _Spec:
     port = free_port()
     location.mkdir(parents=True, exist_ok=True)
     command = [
         _azurite_binary(), "--location", str(location), "--silent", "--loose", "--disableTelemetry",
         "--skipApiVersionCheck", "--blobHost", "127.0.0.1", "--blobPort", str(port),
     ]  # fmt: skip
-    with _child(command, name="azurite", port=port):
-        yield AzuriteBlob(port=port)
+    return _Spec(command=command, name="azurite", port=port)
+
+
+@contextmanager
+def azurite_blob(*, location: Path) -> Iterator[AzuriteBlob]:
+    spec = _azurite_spec(location)
+    with _children(spec) as (pid,):
+        yield AzuriteBlob(port=spec.port, pid=pid)
+
+
+@contextmanager
+def local_emulators(*, azurite_location: Path) -> Iterator[tuple[FakesnowServer, AzuriteBlob]]:
+    """fakesnow and Azurite started side by side (the local rehearsal and the import benchmark)."""
+    snow, blob = _fakesnow_spec(), _azurite_spec(azurite_location)
+    with _children(snow, blob) as (snow_pid, blob_pid):
+        yield FakesnowServer(port=snow.port, pid=snow_pid), AzuriteBlob(port=blob.port, pid=blob_pid)

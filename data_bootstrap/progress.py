@@ -29,7 +29,7 @@ class _Phase:
 
 class ProgressPrinter:
     def __init__(self, *, console: Console | None = None) -> None:
-        self.console = console or Console(stderr=True)
+        self.console = console or Console(stderr=True, emoji=False)
 
     @contextmanager
     def phase(self, label: str) -> Iterator[Reporter]:
@@ -41,4 +41,10 @@ class ProgressPrinter:
             phase = _Phase(bar, label)
             yield phase
         if not self.console.is_terminal:
-            self.console.print(f"{label}: {phase.rows:,} rows, {phase.nbytes:,} bytes", highlight=False, soft_wrap=True)
+            self.console.print(
+                f"{label}: {phase.rows:,} rows, {phase.nbytes:,} bytes",
+                highlight=False,
+                markup=False,
+                emoji=False,
+                soft_wrap=True,
+            )

@@ -84,6 +84,7 @@ def private_key_der(pem: str, passphrase: str | None = None) -> bytes:
 
 
 Connect = Callable[..., Any]
+BATCH_ROWS = 65_536
 
 
 class SnowflakeSource:
@@ -128,7 +129,9 @@ class SnowflakeSource:
                 ) from None
             try:
                 for table in cursor.fetch_arrow_batches():  # each item is a pa.Table of one result chunk
-                    yield from table.to_batches()
+                    # a chunk can hold the whole result (fakesnow sends one): slice it, so what the
+                    # importer does per batch (hashing through pandas, Parquet) stays bounded
+                    yield from table.to_batches(max_chunksize=BATCH_ROWS)
             except Error as error:
                 raise BootstrapError(
                     f"reading the Snowflake result failed ({error.msg})", "re-run; check the warehouse"

@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 CITIES: dict[str, tuple[str, ...]] = {
@@ -70,8 +71,17 @@ def house_prices(rows: int, *, seed: int = 42) -> pa.Table:
     )
 
 
-def seed_fakesnow(cursor: Any, table: pa.Table, *, fq_name: str, scratch: Path) -> None:
-    """Creates ``fq_name`` (DB.SCHEMA.TABLE) on a fakesnow server and loads ``table`` into it.
+def house_price_batches(rows: int, *, seed: int = 42, batch_rows: int = 100_000) -> Iterator[pa.Table]:
+    """``rows`` houses in tables of at most ``batch_rows`` (memory stays at one batch); batch ``i`` is
+    seeded with ``seed * 100_003 + i`` and IDs continue across batches, so the result depends only on rows and seed."""
+    for index, start in enumerate(range(0, rows, batch_rows)):
+        table = house_prices(min(batch_rows, rows - start), seed=seed * 100_003 + index)
+        yield table.set_column(0, "ID", pc.add(table.column("ID"), start))
+
+
+def seed_fakesnow(cursor: Any, table: pa.Table | Iterable[pa.Table], *, fq_name: str, scratch: Path) -> None:
+    """Creates ``fq_name`` (DB.SCHEMA.TABLE) on a fakesnow server and loads ``table`` (or a stream of
+    tables with the same columns) into it.
 
     Row-by-row INSERTs cost fakesnow about 2 ms a row (each statement is transpiled), so the rows
     go through a Parquet file that fakesnow's DuckDB reads directly: emulator-only SQL.
@@ -84,5 +94,14 @@ def seed_fakesnow(cursor: Any, table: pa.Table, *, fq_name: str, scratch: Path) 
     names = [name for name, _ in SNOWFLAKE_COLUMNS]
     scratch.mkdir(parents=True, exist_ok=True)
     parquet = scratch / f"{fq_name}.parquet"
-    pq.write_table(table.select(names), parquet)
+    parts = [table] if isinstance(table, pa.Table) else table
+    writer: pq.ParquetWriter | None = None
+    try:
+        for part in parts:
+            selected = part.select(names)
+            writer = writer or pq.ParquetWriter(parquet, selected.schema)
+            writer.write_table(selected)
+    finally:
+        if writer is not None:
+            writer.close()
     cursor.execute(f"INSERT INTO {fq_name} SELECT {', '.join(names)} FROM read_parquet('{parquet}')")

@@ -26,9 +26,8 @@ from azure.core.exceptions import ClientAuthenticationError
 from azure.storage.blob import ContainerClient
 from requests.adapters import HTTPAdapter
 
-from data_bootstrap.blob_sink import BlobSink
 from data_bootstrap.registry import AssetRef
-from data_bootstrap.runtime import Runtime
+from data_bootstrap.runtime import Runtime, load_asset_from_container
 from data_bootstrap.settings import StackOutputs
 
 ARM = "management.azure.com"
@@ -184,17 +183,7 @@ OUTPUTS = {
 
 def load_from_sink(container: ContainerClient, target: Path) -> Callable[[AssetRef, StackOutputs], pd.DataFrame]:
     """Asset loader for tests: downloads the asset folder from Azurite and loads it with mltable."""
-
-    def load(ref: AssetRef, outputs: StackOutputs) -> pd.DataFrame:
-        import mltable
-
-        folder = ref.path.split("/paths/", 1)[1].rstrip("/")
-        local = target / ref.version
-        BlobSink(container=container).download_prefix(folder + "/", local)
-        frame: pd.DataFrame = mltable.load(str(local)).to_pandas_dataframe()
-        return frame
-
-    return load
+    return lambda ref, _outputs: load_asset_from_container(ref, container, target)
 
 
 @dataclass

@@ -1,0 +1,281 @@
+"""Import benchmark: synthetic rows through fakesnow + Azurite + the local asset catalog.
+
+    python -m benchmarks.import_bench [--sizes 100000,1000000]
+
+Per size the emulators start fresh and are seeded; then the import (the code `data_bootstrap apply`
+runs: Snowflake source -> Parquet spill -> blob upload -> registration) runs in a new process whose
+peak RSS comes from wait4(). The ceiling is a plain pyarrow Parquet write (zstd) of the same table,
+also in a fresh process. fakesnow's own peak RSS (VmHWM) is reported separately: it is the emulator,
+not our code.
+"""
+
+# pyarrow ships no type information (no stubs in the lock)
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+REPO = Path(__file__).resolve().parents[1]
+STAGES = ("query", "hash", "parquet", "upload", "register")
+PAGE_ROWS = 100_000
+# import modes: the one query production runs, and the same rows as LIMIT/OFFSET pages (see ``paged``)
+MODES = {"one query": 0, f"{PAGE_ROWS // 1000}k pages": PAGE_ROWS}
+MB = 1_000_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class Measured:
+    report: dict[str, Any]
+    peak_rss_mb: float
+
+
+def run_child(arguments: list[str]) -> Measured:
+    """Runs this module with ``arguments`` in a fresh process; its JSON report and peak RSS."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.import_bench", *arguments], cwd=REPO, stdout=subprocess.PIPE
+    )
+    assert process.stdout is not None
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"error: benchmark child {' '.join(arguments)} failed")
+    return Measured(report=json.loads(output), peak_rss_mb=usage.ru_maxrss / 1024)
+
+
+class Stopwatch:
+    """Seconds spent inside an iterator's ``next`` (the Snowflake query and fetch)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.nbytes = 0
+
+    def wrap(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        while True:
+            started = time.perf_counter()
+            batch = next(batches, None)
+            self.seconds += time.perf_counter() - started
+            if batch is None:
+                return
+            self.nbytes += batch.nbytes
+            yield batch
+
+
+def paged(
+    source_for: Callable[[str], Iterator[pa.RecordBatch]], query: str, page_rows: int
+) -> Iterator[pa.RecordBatch]:
+    """The result as a sequence of ``LIMIT``/``OFFSET`` queries (ordered by ID), until a page comes back short:
+    the investigation of fakesnow's single result chunk, not how production reads."""
+    offset = 0
+    while True:
+        rows = 0
+        for batch in source_for(f"SELECT * FROM ({query}) ORDER BY ID LIMIT {page_rows} OFFSET {offset}"):
+            rows += batch.num_rows
+            yield batch
+        if rows < page_rows:
+            return
+        offset += page_rows
+
+
+def child_import(args: argparse.Namespace) -> dict[str, Any]:
+    from data_bootstrap import importer
+    from data_bootstrap.blob_sink import BlobSink
+    from data_bootstrap.commands import import_target, snowflake_coordinates
+    from data_bootstrap.demo import ephemeral_key_der, raw_container
+    from data_bootstrap.digest import ContentDigest
+    from data_bootstrap.emulators import AzuriteBlob, FakesnowServer
+    from data_bootstrap.local_catalog import LocalAssetCatalog
+    from data_bootstrap.progress import ProgressPrinter
+    from data_bootstrap.registry import AssetRef
+    from data_bootstrap.settings import REPO_ROOT, load_config
+    from data_bootstrap.snowflake_source import SnowflakeParams, SnowflakeSource
+
+    config = load_config(REPO_ROOT / "config" / "dev.toml", env="dev")
+    snow, blob = FakesnowServer(port=args.snow_port, pid=0), AzuriteBlob(port=args.blob_port, pid=0)
+    params = SnowflakeParams(
+        coordinates=snowflake_coordinates(config), private_key_der=ephemeral_key_der(), extra=snow.connect_args()
+    )
+    target = import_target(config)
+    register_seconds = hash_seconds = 0.0
+
+    class TimedDigest(ContentDigest):
+        def update(self, batch: pa.RecordBatch) -> None:
+            nonlocal hash_seconds
+            started = time.perf_counter()
+            super().update(batch)
+            hash_seconds += time.perf_counter() - started
+
+    setattr(importer, "ContentDigest", TimedDigest)  # noqa: B010 (patched in this child process only)
+
+    class TimedCatalog(LocalAssetCatalog):
+        def register(self, ref: AssetRef, *, description: str, tags: dict[str, str]) -> None:
+            nonlocal register_seconds
+            started = time.perf_counter()
+            super().register(ref, description=description, tags=tags)
+            register_seconds += time.perf_counter() - started
+
+    workdir = Path(args.workdir)
+    catalog = TimedCatalog(path=workdir / "catalog.json")
+    sink = BlobSink(container=raw_container(blob.connection_string))
+    progress = ProgressPrinter()
+    watch = Stopwatch()
+    started = time.perf_counter()
+
+    def source_for(query: str) -> Iterator[pa.RecordBatch]:
+        return SnowflakeSource(params=params, query=query).batches()
+
+    batches = paged(source_for, target.query, args.page_rows) if args.page_rows else source_for(target.query)
+    spill = importer.spill_to_parquet(watch.wrap(batches), workdir=workdir, query=target.query, progress=progress)
+    spilled = time.perf_counter()
+    result = importer.publish(spill, target=target, sink=sink, registry=catalog, progress=progress)
+    finished = time.perf_counter()
+    assert result.created and result.rows == args.rows, result
+    stages = {
+        "query": watch.seconds,
+        "hash": hash_seconds,
+        "parquet": spilled - started - watch.seconds - hash_seconds,
+        "upload": finished - spilled - register_seconds,
+        "register": register_seconds,
+    }
+    report = {"rows": result.rows, "seconds": finished - started, "arrow_bytes": watch.nbytes, "stages": stages}
+    return {**report, "version": result.asset.version}
+
+
+def child_ceiling(args: argparse.Namespace) -> dict[str, Any]:
+    from data_bootstrap.synthetic import house_price_batches
+
+    table = pa.concat_tables(house_price_batches(args.rows, seed=args.seed))
+    with tempfile.TemporaryDirectory() as scratch:
+        started = time.perf_counter()
+        pq.write_table(table, Path(scratch) / "ceiling.parquet", compression="zstd")
+        seconds = time.perf_counter() - started
+    return {"rows": table.num_rows, "seconds": seconds, "arrow_bytes": table.nbytes}
+
+
+def peak_rss_of(pid: int) -> float:
+    """VmHWM (peak resident set) of a running process, in MB (MiB, like ru_maxrss / 1024)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def measure_size(rows: int, seed: int) -> dict[str, Any]:
+    from data_bootstrap.demo import seed_table, seed_table_name
+    from data_bootstrap.emulators import local_emulators
+    from data_bootstrap.progress import ProgressPrinter
+    from data_bootstrap.settings import REPO_ROOT, load_config
+
+    config = load_config(REPO_ROOT / "config" / "dev.toml", env="dev")
+    with tempfile.TemporaryDirectory(prefix="import-bench-") as scratch:
+        work = Path(scratch)
+        with local_emulators(azurite_location=work / "azurite") as (snow, blob):
+            started = time.perf_counter()
+            table = seed_table_name(config)
+            seed_table(snow, table=table, rows=rows, seed=seed, scratch=work, progress=ProgressPrinter())
+            seeding = time.perf_counter() - started
+            emulator_base = peak_rss_of(snow.pid)
+            imports = {}
+            for mode, page_rows in MODES.items():
+                (work / mode).mkdir()
+                imports[mode] = run_child(
+                    ["--child-import", "--rows", str(rows), "--snow-port", str(snow.port),
+                     "--blob-port", str(blob.port), "--workdir", str(work / mode), "--page-rows", str(page_rows)]
+                )  # fmt: skip
+            emulator_peak = peak_rss_of(snow.pid)
+    ceiling = run_child(["--child-ceiling", "--rows", str(rows), "--seed", str(seed)])
+    return {
+        "rows": rows,
+        "seeding_s": seeding,
+        "imports": imports,
+        "ceiling": ceiling,
+        "fakesnow_rss_mb": (emulator_base, emulator_peak),
+    }
+
+
+def render(results: list[dict[str, Any]]) -> str:
+    lines = [
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"pyarrow {pa.__version__}; MB/s = Arrow (in-memory) MB of the result per second",
+        f"{'rows':>9s} {'import':>10s} {'s':>6s} {'rows/s':>9s} {'MB/s':>6s} {'peak RSS MB':>12s} {'of ceiling':>11s}",
+    ]
+    for r in results:
+        ceiling = r["ceiling"].report
+        ceiling_rate = ceiling["rows"] / ceiling["seconds"]
+        for mode, measured in [*r["imports"].items(), ("ceiling", r["ceiling"])]:
+            report = measured.report
+            rate = report["rows"] / report["seconds"]
+            lines.append(
+                f"{r['rows']:>9,} {mode:>10s} {report['seconds']:6.2f} {rate:9,.0f} "
+                f"{report['arrow_bytes'] / MB / report['seconds']:6.1f} {measured.peak_rss_mb:12.0f} "
+                f"{rate / ceiling_rate:11.1%}"
+            )
+        versions = {m.report["version"] for m in r["imports"].values()}
+        base, peak = r["fakesnow_rss_mb"]
+        lines.append(
+            f"{'':>9s} same content version in every mode: {'yes' if len(versions) == 1 else 'NO'}; "
+            f"fakesnow peak RSS {base:.0f} MB after seeding, {peak:.0f} MB after the imports; "
+            f"seeding took {r['seeding_s']:.1f} s (not counted)"
+        )
+    lines.append("share of import time per stage (query = connect + execute + fetch; hash = content version):")
+    for r in results:
+        for mode, measured in r["imports"].items():
+            stages, total = measured.report["stages"], measured.report["seconds"]
+            shares = ", ".join(f"{name} {stages[name] / total:.0%} ({stages[name]:.2f} s)" for name in STAGES)
+            lines.append(f"  {r['rows']:>9,} {mode:>10s}: {shares}")
+    if len(results) > 1:
+        small, large = results[0], results[-1]
+        for mode in MODES:
+            ratio = large["imports"][mode].peak_rss_mb / small["imports"][mode].peak_rss_mb
+            verdict = "met" if ratio <= 1.5 else "NOT met"
+            lines.append(
+                f"peak RSS {large['rows']:,} / {small['rows']:,} rows, {mode}: {ratio:.2f}x (target <= 1.5x: {verdict})"
+            )
+    return "\n".join(lines)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    top.add_argument("--sizes", default="100000,1000000", help="comma-separated row counts (default 100000,1000000)")
+    top.add_argument("--seed", type=int, default=42, help="synthetic data seed")
+    # internal: what the fresh child processes run
+    for flag in ("--child-import", "--child-ceiling"):
+        top.add_argument(flag, action="store_true", help=argparse.SUPPRESS)
+    for option in ("--rows", "--snow-port", "--blob-port", "--page-rows"):
+        top.add_argument(option, type=int, help=argparse.SUPPRESS)
+    top.add_argument("--workdir", help=argparse.SUPPRESS)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.child_import or args.child_ceiling:
+        print(json.dumps(child_import(args) if args.child_import else child_ceiling(args)))
+        return 0
+    try:
+        sizes = [int(size) for size in args.sizes.split(",")]
+    except ValueError:
+        parser().error(f"--sizes {args.sizes!r}: expected comma-separated whole numbers, e.g. 100000,1000000")
+    results = []
+    for rows in sizes:
+        print(f"measuring {rows:,} rows", file=sys.stderr)
+        results.append(measure_size(rows, args.seed))
+    print(render(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

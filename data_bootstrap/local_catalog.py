@@ -13,8 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from data_bootstrap.assets import AssetRef
 from data_bootstrap.errors import BootstrapError
-from data_bootstrap.registry import AssetRef
 
 CATALOG_KIND = "local stand-in for the Azure ML data asset registry"
 

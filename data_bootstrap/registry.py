@@ -1,36 +1,15 @@
-"""Asset registries: where a written folder becomes a named, versioned ``mltable`` data asset."""
+"""Azure ML's data asset registry: where a written folder becomes a named, versioned ``mltable`` data asset."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Protocol
 
 from azure.ai.ml import MLClient
 from azure.ai.ml.constants import AssetTypes
 from azure.ai.ml.entities import Data
 from azure.core.exceptions import ResourceNotFoundError
 
+from data_bootstrap.assets import AssetRef
 from data_bootstrap.azure_errors import azure_call
 from data_bootstrap.connection import AML_RBAC_FIX
-
-
-@dataclass(frozen=True, kw_only=True)
-class AssetRef:
-    name: str
-    version: str
-    path: str
-
-
-class AssetRegistry(Protocol):
-    def get(self, name: str, version: str) -> AssetRef | None: ...
-
-    def latest(self, name: str) -> AssetRef | None: ...
-
-    def register(self, ref: AssetRef, *, description: str, tags: dict[str, str]) -> None: ...
-
-
-def datastore_uri(datastore: str, path: str) -> str:
-    return f"azureml://datastores/{datastore}/paths/{path.strip('/')}/"
 
 
 class AzureMLAssetRegistry:

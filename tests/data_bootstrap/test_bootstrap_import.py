@@ -14,10 +14,10 @@ import pyarrow.parquet as pq
 import pytest
 from azure.storage.blob import ContainerClient
 
+from data_bootstrap.assets import AssetRef
 from data_bootstrap.blob_sink import BlobSink
 from data_bootstrap.importer import COMPLETE_MARKER, ImportTarget, run_import
 from data_bootstrap.progress import ProgressPrinter
-from data_bootstrap.registry import AssetRef
 from data_bootstrap.synthetic import house_prices
 
 pytestmark = pytest.mark.emulators

@@ -12,12 +12,12 @@ import pyarrow as pa
 import pytest
 from azure.storage.blob import ContainerClient
 
+from data_bootstrap.assets import AssetRef
 from data_bootstrap.blob_sink import BlobSink
 from data_bootstrap.errors import BootstrapError
 from data_bootstrap.importer import COMPLETE_MARKER, ImportResult, ImportTarget, run_import
 from data_bootstrap.local_catalog import LocalAssetCatalog
 from data_bootstrap.progress import ProgressPrinter
-from data_bootstrap.registry import AssetRef
 from data_bootstrap.synthetic import house_prices
 
 TARGET = ImportTarget(

@@ -9,6 +9,7 @@ from typing import Any
 
 from data_bootstrap.errors import BootstrapError
 from stacks.config import ConfigError, EnvironmentConfig, parse_environment_toml
+from stacks.naming import ML_PLATFORM, stack_name
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,11 +41,12 @@ def _flatten(document: Any, env: str, source: str) -> dict[str, Any]:
     """Accept both ``cdktf deploy --outputs-file`` and ``terraform output -json`` shapes."""
     if not isinstance(document, dict):
         raise BootstrapError(f"{source}: not a JSON object", "pass the file `cdktf deploy --outputs-file` wrote")
-    stack = f"mlplatform-{env}"
+    stack = stack_name(ML_PLATFORM, env)
+    prefix = stack_name(ML_PLATFORM, "")
     if stack in document and isinstance(document[stack], dict):
         document = document[stack]
-    elif any(key.startswith("mlplatform-") for key in document):
-        found = ", ".join(sorted(key for key in document if key.startswith("mlplatform-")))
+    elif any(key.startswith(prefix) for key in document):
+        found = ", ".join(sorted(key for key in document if key.startswith(prefix)))
         raise BootstrapError(
             f"{source}: no outputs for stack {stack!r} (found {found})", f"deploy {stack} or pass --env to match"
         )

@@ -23,11 +23,11 @@ from pipelines.steps import (
     terraform_env,
     workflow_template,
 )
+from stacks.naming import STACK_KINDS, stack_name
 
 NAME = "infra"
 SERVICE_ACCOUNT = "infra-pipeline"
 STACK_DIR = CDKTF_OUT + "/stacks/{{inputs.parameters.stack}}"
-STACK_KINDS = ("network", "mlplatform")  # apply order
 DECISION = "decision"
 
 # Fixed scripts: the stack name arrives as $STACK, never pasted into the text.
@@ -91,7 +91,7 @@ def approval_step() -> Suspend:
 
 
 def _stack_name(kind: str) -> str:
-    return f"{kind}-{ENV_PARAM}"
+    return stack_name(kind, ENV_PARAM)
 
 
 def build(settings: Settings) -> WorkflowTemplate:

@@ -34,11 +34,6 @@ class Environment:
     subscription_id: str
     config: EnvironmentConfig
 
-    @property
-    def stacks(self) -> tuple[str, str]:
-        """Apply order: mlplatform reads network's outputs through remote state."""
-        return (f"network-{self.name}", f"mlplatform-{self.name}")
-
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:

@@ -3,9 +3,8 @@ settings) for any service construct, so every service gets them the same way."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
-from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_azurerm.monitor_diagnostic_setting import (
     MonitorDiagnosticSetting,
     MonitorDiagnosticSettingEnabledLog,
@@ -114,8 +113,3 @@ def declare_interfaces(
         scope, target_resource_id=resource_id, resource_name=resource_name, settings=props.diagnostic_settings
     )
     return endpoints, roles, diagnostics
-
-
-def dependables(*groups: Sequence[ITerraformDependable]) -> list[ITerraformDependable]:
-    """Flatten groups of resources into one ``depends_on`` list."""
-    return [item for group in groups for item in group]

@@ -18,10 +18,6 @@ def all_resources(stack: Stack) -> Iterator[tuple[str, str, dict[str, Any]]]:
             yield resource_type, logical_id, body
 
 
-def resource_count(stack: Stack) -> int:
-    return sum(1 for _ in all_resources(stack))
-
-
 def reference(resource_type: str, logical_id: str, attribute: str = "id") -> str:
     return f"${{{resource_type}.{logical_id}.{attribute}}}"
 

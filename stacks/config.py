@@ -281,6 +281,36 @@ class DataAssetSection:
     path_prefix: str = rule(_not_blank, default="raw_house_data")
 
 
+_DNS_LABEL = _name_rule(
+    r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", "a Kubernetes namespace: 1-63 lowercase letters, digits, '-'", "ml-pipelines"
+)
+_HTTPS_URL = _name_rule(
+    r"https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%/-]*)?", "an https:// URL", "https://example.com/"
+)
+_VNET_ID = _name_rule(
+    r"(/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[\w\-.()]+/providers/Microsoft\.Network/virtualNetworks/[\w.-]+)?",
+    "empty, or a virtual network resource ID",
+    "/subscriptions/<guid>/resourceGroups/rg-aks/providers/Microsoft.Network/virtualNetworks/vnet-aks",
+)
+_GITHUB_REPOSITORY = _name_rule(
+    r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+", "owner/name of a GitHub repository", "globorealty/ml-platform"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunnersSection:
+    """Where the pipelines run: the one source of truth for the identities' federated subjects."""
+
+    namespace: str = rule(_DNS_LABEL, default="ml-pipelines", doc="Kubernetes namespace of the Argo pipelines")
+    oidc_issuer_url: str = rule(_HTTPS_URL, doc="OIDC issuer URL of the AKS cluster running the pipelines")
+    virtual_network_id: str = rule(
+        _VNET_ID, default="", doc="resource ID of the runner (AKS) VNet, peered with the platform VNet"
+    )
+    github_repository: str = rule(
+        _GITHUB_REPOSITORY, default="globorealty/ml-platform", doc="GitHub repository whose pull requests plan"
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class EnvironmentConfig:
     """Everything one environment needs, validated."""
@@ -298,6 +328,7 @@ class EnvironmentConfig:
     backend: BackendSection = rule(default=BackendSection())
     snowflake: SnowflakeSection
     data_asset: DataAssetSection = rule(default=DataAssetSection())
+    runners: RunnersSection
 
     @property
     def name(self) -> str:

@@ -309,6 +309,11 @@ class RunnersSection:
     github_repository: str = rule(
         _GITHUB_REPOSITORY, default="globorealty/ml-platform", doc="GitHub repository whose pull requests plan"
     )
+    artifact_container: str = rule(
+        CONTAINER_NAME,
+        default="argo-artifacts",
+        doc="Argo artifact repository: container in the backend storage account (backend.storage_account_name)",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

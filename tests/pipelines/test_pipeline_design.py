@@ -13,8 +13,8 @@ from pipelines.settings import CONFIG_DIR, load_environments, load_settings
 STACK_KINDS = ("network", "mlplatform")
 # The contract of issue 13 (stacks/naming.py), stated here independently of the renderer.
 JOBS = ("infra-plan", "infra-apply", "data-bootstrap", "secrets-reader")
-PIPELINE_ENVS = [name for name, config in load_environments(CONFIG_DIR).items() if config.backend.type == "azurerm"]
-NAMESPACE = "ml-pipelines"
+CONFIGS = load_environments(CONFIG_DIR)
+PIPELINE_ENVS = [name for name, config in CONFIGS.items() if config.backend.type == "azurerm"]
 
 
 def _bundle() -> dict[tuple[str, str], dict[str, Any]]:
@@ -60,7 +60,7 @@ def test_workload_accounts_are_exactly_one_per_job_and_pipeline_environment() ->
         if kind == "ServiceAccount" and "azure.workload.identity/client-id" in doc["metadata"].get("annotations", {})
     }
     assert PIPELINE_ENVS == ["prod"]
-    assert identities == {(NAMESPACE, f"{job}-{env}") for job in JOBS for env in PIPELINE_ENVS}
+    assert identities == {(CONFIGS[env].runners.namespace, f"{job}-{env}") for job in JOBS for env in PIPELINE_ENVS}
     for _, name in identities:
         account = BUNDLE[("ServiceAccount", name)]
         assert account["automountServiceAccountToken"] is False, "no Kubernetes API token in workload pods"

@@ -54,6 +54,11 @@ def _settings_copy(tmp_path: Path, old: str, new: str) -> Path:
         ('infra-plan = "8b1d7c52', 'infra-plan = "not-a-guid', "identities.prod.infra-plan"),
         ('infra-apply = "1f3a5c7e', 'infra_apply = "1f3a5c7e', "identities.prod"),
         ("[identities.prod]", "[identities.production]", "identities.prod"),
+        (
+            "[subscriptions]",
+            '[identities.stage]\ninfra-plan = "8b1d7c52-0e4f-4a3b-9c6d-2f7e8a9b0c1d"\n\n[subscriptions]',
+            "identities.stage",
+        ),
         ('prod = "5e2a7c9d', 'stage = "5e2a7c9d', "subscriptions.prod"),
         ('push_environment = "prod"', 'push_environment = "dev"', "triggers.push_environment"),
         ('runner_image_digest = "sha256:6a1f', 'runner_image_digest = "sha256:abc', "cluster.runner_image_digest"),

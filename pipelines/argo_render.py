@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from pipelines import access, data, events, external_secrets, infra
+from pipelines import access, controller, data, events, external_secrets, infra
 from pipelines.settings import CONFIG_DIR, REPO_ROOT, SETTINGS_FILE, Settings, load_settings
 from stacks.config import ConfigError
 
@@ -49,12 +49,14 @@ def _readable(node: Any) -> Any:
 
 def documents(settings: Settings) -> dict[str, list[dict[str, Any]]]:
     """File name -> the documents it holds."""
+    environments = settings.environments
     return {
         "00-access.yaml": access.build(settings),
+        "01-controller.yaml": controller.build(settings),
         "10-external-secrets.yaml": external_secrets.build(settings),
-        "20-workflowtemplate-infra.yaml": [infra.build(settings).to_dict()],
-        "21-workflowtemplate-data.yaml": [data.build(settings).to_dict()],
-        "30-cronworkflow-data.yaml": [data.cron_workflow(settings)],
+        "20-workflowtemplate-infra.yaml": [infra.build(settings, env) for env in environments],
+        "21-workflowtemplate-data.yaml": [data.build(settings, env) for env in environments],
+        "30-cronworkflow-data.yaml": [data.cron_workflow(settings, settings.environment(settings.data_environment))],
         "40-events.yaml": events.build(settings),
     }
 

@@ -2,26 +2,35 @@
 the infra pipeline for pushes to the branch that touch infrastructure paths.
 
 Built as plain dicts: hera's event models drop unknown fields silently.
+
+Filters (argo-events pkg/sensors/dependencies/filter.go): every filter kind must pass. The data
+filters keep branch pushes only: the exact ref (a string value is an unanchored regular
+expression, ``filterData``, hence ``^...$``), not a deletion (``deleted`` is true and ``after`` is
+forty zeros when a branch is deleted). The Lua script (``filterScript``; the payload becomes the
+global ``event``, ``transform.go`` mapToTable) only looks for infrastructure paths.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pipelines import infra
 from pipelines.access import EVENTSOURCE_ACCOUNT, SENSOR_ACCOUNT
 from pipelines.external_secrets import GITHUB_WEBHOOK
 from pipelines.settings import Settings
+from pipelines.steps import RUNNER_UID, template_name
 
 EVENTSOURCE = "github"
 EVENT = "push"
 SENSOR = "infra-on-push"
 PORT = 12000
 
+ZERO_COMMIT = "0" * 40
 POD_SECURITY = {
     "runAsNonRoot": True,
-    "runAsUser": 10001,
-    "runAsGroup": 10001,
+    "runAsUser": RUNNER_UID,
+    "runAsGroup": RUNNER_UID,
     "seccompProfile": {"type": "RuntimeDefault"},
 }
 
@@ -49,7 +58,15 @@ def event_source(settings: Settings) -> dict[str, Any]:
                 EVENT: {
                     "repositories": [{"owner": owner, "names": [repository]}],
                     "events": ["push"],
-                    "webhook": {"endpoint": "/push", "port": str(PORT), "method": "POST", "url": settings.webhook_url},
+                    "webhook": {
+                        "endpoint": "/push",
+                        "port": str(PORT),
+                        "method": "POST",
+                        "url": settings.webhook_url,
+                        # Default 1 MiB (argo-events pkg/apis/events/v1alpha1/webhook_context.go
+                        # DefaultMaxWebhookPayloadSize); a large push's payload is bigger.
+                        "maxPayloadSize": settings.webhook_max_payload_bytes,
+                    },
                     # GitHub signs each delivery with this secret; unsigned or mis-signed posts are dropped.
                     "webhookSecret": {"name": GITHUB_WEBHOOK, "key": "secret"},
                     "contentType": "json",
@@ -61,11 +78,19 @@ def event_source(settings: Settings) -> dict[str, Any]:
     )
 
 
+def branch_filters(settings: Settings) -> list[dict[str, Any]]:
+    """Data filters: a push to exactly the branch, never a branch deletion."""
+    return [
+        {"path": "body.ref", "type": "string", "value": [f"^{re.escape('refs/heads/' + settings.branch)}$"]},
+        {"path": "body.deleted", "type": "bool", "value": ["false"]},
+        {"path": "body.after", "type": "string", "value": [f"^{ZERO_COMMIT}$"], "comparator": "!="},
+    ]
+
+
 def push_filter(settings: Settings) -> str:
-    """Lua: a push to the branch (not a deletion) whose commits add, change or remove an infra path."""
+    """Lua: some commit of the push adds, changes or removes a path under an infrastructure prefix."""
     prefixes = ", ".join(f'"{prefix}"' for prefix in settings.infra_paths)
     return f"""\
-if event.body.ref ~= "refs/heads/{settings.branch}" or event.body.deleted then return false end
 local prefixes = {{{prefixes}}}
 for _, commit in ipairs(event.body.commits or {{}}) do
   for _, field in ipairs({{"added", "modified", "removed"}}) do
@@ -84,15 +109,10 @@ def sensor(settings: Settings) -> dict[str, Any]:
     workflow = {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Workflow",
-        "metadata": {"generateName": f"{infra.NAME}-", "namespace": settings.namespace},
+        "metadata": {"generateName": f"{infra.NAME}-{settings.push_environment}-", "namespace": settings.namespace},
         "spec": {
-            "workflowTemplateRef": {"name": infra.NAME},
-            "arguments": {
-                "parameters": [
-                    {"name": "environment", "value": settings.push_environment},
-                    {"name": "revision", "value": settings.branch},
-                ]
-            },
+            "workflowTemplateRef": {"name": template_name(infra.NAME, settings.environment(settings.push_environment))},
+            "arguments": {"parameters": [{"name": "revision", "value": settings.branch}]},
         },
     }
     return _events_object(
@@ -106,7 +126,7 @@ def sensor(settings: Settings) -> dict[str, Any]:
                     "name": EVENT,
                     "eventSourceName": EVENTSOURCE,
                     "eventName": EVENT,
-                    "filters": {"script": push_filter(settings)},
+                    "filters": {"data": branch_filters(settings), "script": push_filter(settings)},
                 }
             ],
             "triggers": [
@@ -120,7 +140,7 @@ def sensor(settings: Settings) -> dict[str, Any]:
                             "parameters": [
                                 {
                                     "src": {"dependencyName": EVENT, "dataKey": "body.after"},
-                                    "dest": "spec.arguments.parameters.1.value",
+                                    "dest": "spec.arguments.parameters.0.value",
                                 }
                             ],
                         },

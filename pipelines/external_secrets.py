@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines.access import SECRETS_ACCOUNT
 from pipelines.settings import Settings
-from pipelines.steps import GIT_CREDENTIALS
+from pipelines.steps import GIT_CREDENTIALS, account
+from stacks.naming import SECRETS_READER
 
 API_VERSION = "external-secrets.io/v1"
 STORE = "automation-key-vault"
@@ -24,6 +24,14 @@ SYNCED = {
 
 
 def secret_store(settings: Settings) -> dict[str, Any]:
+    """Key Vault through the push environment's ``secrets-reader`` identity.
+
+    No ``tenantId`` here: the ServiceAccount's ``azure.workload.identity/tenant-id`` annotation
+    carries it, and ESO refuses a store that has both ("multiple tenantID found":
+    external-secrets v2.9.0 providers/v1/azure/keyvault/keyvault.go, test "duplicated tenantId" in
+    keyvault_auth_test.go), exactly as its own example docs/snippets/azkv-workload-identity.yaml.
+    """
+    reader = account(SECRETS_READER, settings.environment(settings.push_environment))
     return {
         "apiVersion": API_VERSION,
         "kind": "SecretStore",
@@ -33,8 +41,7 @@ def secret_store(settings: Settings) -> dict[str, Any]:
                 "azurekv": {
                     "authType": "WorkloadIdentity",
                     "vaultUrl": settings.automation_vault_url,
-                    "tenantId": settings.tenant_id,
-                    "serviceAccountRef": {"name": SECRETS_ACCOUNT},
+                    "serviceAccountRef": {"name": reader},
                 }
             }
         },

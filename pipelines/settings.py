@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from stacks.config import ConfigError, EnvironmentConfig, parse_environment_toml
+from stacks.naming import CLUSTER_JOBS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SETTINGS_FILE = REPO_ROOT / "pipelines" / "settings.toml"
@@ -26,6 +27,9 @@ _BRANCH = re.compile(r"[A-Za-z0-9._/-]+")
 _CRON = re.compile(r"(\S+\s+){4}\S+")
 _PATH_PREFIX = re.compile(r"[A-Za-z0-9._/-]+")
 _HTTPS_URL = re.compile(r"https://[A-Za-z0-9.-]+(:[0-9]+)?")
+_TAGGED_IMAGE = re.compile(r"[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+:[\w][\w.-]{0,127}")
+# GitHub caps webhook payloads at 25 MB: https://docs.github.com/en/webhooks/webhook-events-and-payloads#payload-cap
+_GITHUB_MAX_PAYLOAD = 25 * 1024 * 1024
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,19 +37,29 @@ class Environment:
     name: str
     subscription_id: str
     config: EnvironmentConfig
+    client_ids: dict[str, str]  # job (stacks.naming.CLUSTER_JOBS) -> client id of its managed identity
+
+    @property
+    def state_account(self) -> str:
+        """The backend storage account, which also holds the Argo artifact container."""
+        return self.config.backend.storage_account_name
+
+    @property
+    def artifact_container(self) -> str:
+        return self.config.runners.artifact_container
 
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     namespace: str
+    controller_namespace: str
     repository: str
     branch: str
     runner_image: str
     tenant_id: str
     automation_key_vault: str
-    infra_client_id: str
-    data_client_id: str
-    secrets_client_id: str
+    submitters_group: str
+    approvers_group: str
     environments: tuple[Environment, ...]
     push_environment: str
     infra_paths: tuple[str, ...]
@@ -53,10 +67,14 @@ class Settings:
     data_schedule: str
     data_timezone: str
     webhook_url: str
+    webhook_max_payload_bytes: int
 
     @property
     def environment_names(self) -> list[str]:
         return [env.name for env in self.environments]
+
+    def environment(self, name: str) -> Environment:
+        return next(env for env in self.environments if env.name == name)
 
     @property
     def repository_owner_and_name(self) -> tuple[str, str]:
@@ -100,8 +118,36 @@ def load_environments(config_dir: Path) -> dict[str, EnvironmentConfig]:
     return configs
 
 
-def _parse(data: dict[str, Any], source: str, configs: dict[str, EnvironmentConfig]) -> Settings:
-    read = _Reader(data, source)
+def _namespace(configs: dict[str, EnvironmentConfig], names: list[str]) -> str:
+    """The one namespace every pipeline environment's ``[runners].namespace`` names."""
+    namespaces = {name: configs[name].runners.namespace for name in names}
+    if len(set(namespaces.values())) != 1:
+        found = ", ".join(f"{name}: {value}" for name, value in namespaces.items())
+        raise ConfigError(
+            "config/*.toml", "runners.namespace", f"pipeline environments disagree ({found})", "use one namespace"
+        )
+    return next(iter(namespaces.values()))
+
+
+def _client_ids(read: _Reader, name: str) -> dict[str, str]:
+    """``[identities.<env>]``: exactly one client id per in-cluster job (stacks.naming.CLUSTER_JOBS)."""
+    table = read.table("identities").get(name)
+    where = f"identities.{name}"
+    if not isinstance(table, dict):
+        raise ConfigError(read.source, where, "missing", f"add [{where}] with keys {', '.join(CLUSTER_JOBS)}")
+    unknown = sorted(set(table) - set(CLUSTER_JOBS))
+    if unknown:
+        raise ConfigError(read.source, where, f"unknown key(s) {unknown}", f"use exactly {', '.join(CLUSTER_JOBS)}")
+    for job in CLUSTER_JOBS:
+        value = table.get(job)
+        if not isinstance(value, str) or not _GUID.fullmatch(value):
+            raise ConfigError(
+                read.source, f"{where}.{job}", "missing or not a GUID", f'set "{job}" = "<client id GUID>"'
+            )
+    return {job: table[job] for job in CLUSTER_JOBS}
+
+
+def _environments(read: _Reader, configs: dict[str, EnvironmentConfig]) -> list[Environment]:
     subscriptions = read.table("subscriptions")
     environments = []
     for name, config in configs.items():
@@ -110,11 +156,24 @@ def _parse(data: dict[str, Any], source: str, configs: dict[str, EnvironmentConf
         subscription = subscriptions.get(name)
         if not isinstance(subscription, str) or not _GUID.fullmatch(subscription):
             raise ConfigError(
-                source, f"subscriptions.{name}", "missing or not a GUID", f'set {name} = "<subscription id>"'
+                read.source, f"subscriptions.{name}", "missing or not a GUID", f'set {name} = "<subscription id>"'
             )
-        environments.append(Environment(name=name, subscription_id=subscription, config=config))
+        environments.append(
+            Environment(name=name, subscription_id=subscription, config=config, client_ids=_client_ids(read, name))
+        )
     if not environments:
-        raise ConfigError(source, "subscriptions", "no config/<env>.toml uses the azurerm backend", "add one")
+        raise ConfigError(read.source, "subscriptions", "no config/<env>.toml uses the azurerm backend", "add one")
+    stray = sorted(set(read.table("identities")) - {env.name for env in environments})
+    if stray:
+        raise ConfigError(
+            read.source, f"identities.{stray[0]}", "is no azurerm-backed environment", "remove it or fix the name"
+        )
+    return environments
+
+
+def _parse(data: dict[str, Any], source: str, configs: dict[str, EnvironmentConfig]) -> Settings:
+    read = _Reader(data, source)
+    environments = _environments(read, configs)
     names = [env.name for env in environments]
     for key in ("push_environment", "data_environment"):
         chosen = read.get("triggers", key, example=names[0])
@@ -134,18 +193,34 @@ def _parse(data: dict[str, Any], source: str, configs: dict[str, EnvironmentConf
             "must be a non-empty list of path prefixes",
             'use letters, digits, ".", "_", "-", "/" like ["stacks/"]',
         )
-    image = read.get("cluster", "runner_image", example="ghcr.io/org/runner:1.0.0")
+    payload = read.table("triggers").get("webhook_max_payload_bytes")
+    if isinstance(payload, bool) or not isinstance(payload, int) or not 1 <= payload <= _GITHUB_MAX_PAYLOAD:
+        raise ConfigError(
+            source,
+            "triggers.webhook_max_payload_bytes",
+            "missing or out of range",
+            f"set an integer from 1 to {_GITHUB_MAX_PAYLOAD} (GitHub's cap, 25 MiB)",
+        )
+    image = read.get("cluster", "runner_image", _TAGGED_IMAGE, example="ghcr.io/org/runner:1.0.0")
+    # Every step runs this exact image: no digest, no render (a tag can be moved to other content).
     digest = read.get("cluster", "runner_image_digest", _DIGEST, example="sha256:<64 hex digits>")
+    if not digest:
+        raise ConfigError(
+            source,
+            "cluster.runner_image_digest",
+            "is empty",
+            "set the pushed image's digest (`docker buildx imagetools inspect <image>`)",
+        )
     return Settings(
-        namespace=read.get("cluster", "namespace", _DNS_LABEL, example="ml-pipelines"),
+        namespace=_namespace(configs, names),
+        controller_namespace=read.get("cluster", "controller_namespace", _DNS_LABEL, example="argo"),
         repository=read.get("cluster", "repository", _HTTPS_GIT, example="https://github.com/org/repo.git"),
         branch=read.get("cluster", "branch", _BRANCH, example="main"),
-        runner_image=f"{image}@{digest}" if digest else image,
+        runner_image=f"{image}@{digest}",
         tenant_id=read.get("azure", "tenant_id", _GUID, example="<tenant GUID>"),
         automation_key_vault=read.get("azure", "automation_key_vault", example="kv-org-automation"),
-        infra_client_id=read.get("identities", "infra_pipeline", _GUID, example="<client GUID>"),
-        data_client_id=read.get("identities", "data_pipeline", _GUID, example="<client GUID>"),
-        secrets_client_id=read.get("identities", "secrets_reader", _GUID, example="<client GUID>"),
+        submitters_group=read.get("access", "submitters_group", _GUID, example="<Entra group object id>"),
+        approvers_group=read.get("access", "approvers_group", _GUID, example="<Entra group object id>"),
         environments=tuple(environments),
         push_environment=read.get("triggers", "push_environment", example=names[0]),
         infra_paths=tuple(paths),
@@ -153,6 +228,7 @@ def _parse(data: dict[str, Any], source: str, configs: dict[str, EnvironmentConf
         data_schedule=read.get("triggers", "data_schedule", _CRON, example="0 4 * * 1"),
         data_timezone=read.get("triggers", "data_timezone", example="Europe/Amsterdam"),
         webhook_url=read.get("triggers", "webhook_url", _HTTPS_URL, example="https://hooks.example.com"),
+        webhook_max_payload_bytes=payload,
     )
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import kubernetes_validate
 
-from pipelines import bundle_checks
+from pipelines import bundle_checks, cluster_checks, policy_checks
 from pipelines.bundle import Bundle, Document, load
 from pipelines.schemas import SchemaMissingError, schema_errors
 
@@ -43,6 +43,16 @@ def document_problems(doc: Document, bundle: Bundle) -> Iterator[str]:
     yield from bundle_checks.kind_checks(doc, bundle)
     yield from bundle_checks.references(doc, bundle)
     yield from bundle_checks.secret_literals(doc)
+    yield from cluster_checks.cluster_policy(doc, bundle)
+    yield from _workflow_policy(doc, bundle)
+
+
+def _workflow_policy(doc: Document, bundle: Bundle) -> Iterator[str]:
+    spec = doc.body.get("spec") or {}
+    if doc.kind in ("WorkflowTemplate", "ClusterWorkflowTemplate", "Workflow"):
+        yield from policy_checks.spec_policy(spec, bundle, reusable=doc.kind != "Workflow")
+    elif doc.kind == "CronWorkflow":
+        yield from policy_checks.spec_policy(spec.get("workflowSpec") or {}, bundle, reusable=False)
 
 
 def validate(paths: list[Path]) -> list[str]:

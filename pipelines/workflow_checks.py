@@ -19,6 +19,7 @@ _REF = re.compile(r"\{\{\s*([^{}=][^{}]*?)\s*\}\}")
 _TASK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
 _ARTIFACT_SOURCES = ("git", "s3", "http", "raw", "artifactory", "hdfs", "oss", "gcs", "azure", "plugin")
 _SHELLS = ("sh", "bash", "/bin/sh", "/bin/bash")
+TERRAFORM_APPLY = re.compile(r"\bterraform\s+(?:-chdir=\S+\s+)?apply\b")
 
 # docker/distribution reference grammar: [domain[:port]/]path[:tag][@digest]
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
@@ -109,16 +110,24 @@ class SpecChecker:
         elif scope == "workflow" and rest.startswith("parameters.") and rest[11:] not in self.parameters:
             yield f"{{{{{ref}}}}} is not a workflow parameter; fix: declare it under spec.arguments.parameters"
 
+    def callee(self, task: dict[str, Any]) -> dict[str, Any] | None:
+        """The template a task runs: named, or inline (then named after the task)."""
+        if isinstance(task.get("inline"), dict):
+            return {"name": f"{task.get('name')} (inline)", **task["inline"]}
+        return self.templates.get(task.get("template", ""))
+
     def _task(self, task: dict[str, Any], tasks: dict[str, dict[str, Any]]) -> Iterator[str]:
-        callee = self.templates.get(task.get("template", ""))
+        callee = self.callee(task)
         if callee is None:
             yield f"template {task.get('template')!r} does not exist; fix: use one of {sorted(self.templates)}"
             return
+        if "inline" in task:
+            yield from self._template(callee)
         depends = f"{task.get('depends', '')} {' '.join(task.get('dependencies') or [])}"
         for name in _TASK_NAME.findall(re.sub(r"\.\w+", "", depends)):
             if name not in tasks:
                 yield f"depends on {name!r}, which is not a task here"
-        for ref in _refs({k: v for k, v in task.items() if k != "name"}):
+        for ref in _refs({k: v for k, v in task.items() if k not in ("name", "inline")}):
             if ref.startswith("workflow."):
                 yield from self._local_ref(ref, {}, {})
             yield from self._output_ref(ref, tasks)
@@ -135,7 +144,7 @@ class SpecChecker:
         if producer is None:
             yield f"{{{{{ref}}}}}: no task {producer_name!r} produces it"
             return
-        produced = _names((self.templates.get(producer.get("template", ""), {}).get("outputs") or {}).get(kind))
+        produced = _names(((self.callee(producer) or {}).get("outputs") or {}).get(kind))
         if name not in produced:
             what = f"output {kind[:-1]} {name!r}"
             yield f"{{{{{ref}}}}}: task {producer_name} produces no {what}; fix: add it to its outputs"
@@ -163,7 +172,7 @@ class SpecChecker:
         if match is None or match[1] not in tasks:
             return
         producer_task = tasks[match[1]]
-        producer = self.templates.get(producer_task.get("template", ""), {})
+        producer = self.callee(producer_task) or {}
         saved = _names((producer.get("outputs") or {}).get("artifacts")).get(match[2], {}).get("path")
         restored = _names((callee.get("inputs") or {}).get("artifacts")).get(name, {}).get("path")
         saved, restored = _resolve(saved, producer_task), _resolve(restored, task)
@@ -184,7 +193,7 @@ class SpecChecker:
         if command and command[0] in _SHELLS and _refs(container.get("args")):
             yield 'templating is pasted into a shell script; fix: pass it as an env variable and quote "$VAR"'
         text = " ".join(map(str, [*command, *(container.get("args") or [])]))
-        if "retryStrategy" in template and re.search(r"terraform\b.*\bapply\b", text):
+        if "retryStrategy" in template and TERRAFORM_APPLY.search(text):
             yield "retries a terraform apply; fix: remove retryStrategy (a partial apply leaves the plan stale)"
 
 

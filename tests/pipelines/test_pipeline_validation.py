@@ -39,6 +39,25 @@ def test_the_baseline_fixture_is_valid() -> None:
         ("moved_plan.yaml", "saved at /tmp/stack by task plan but restored at /workspace/stack"),
         ("missing_secret.yaml", "Secret 'git-credentials' is not created by this bundle"),
         ("role_typo.yaml", "Additional properties are not allowed ('resource' was unexpected)"),
+        # Issue 14: one fixture per class, each caught by its own rule only.
+        ("eso_tenant_twice.yaml", "ESO refuses both ('multiple tenantID found')"),
+        ("suspend_extra_input.yaml", "input 'stack' is no supplied output"),
+        ("approval_unguarded.yaml", "when reads approve's 'decision' without a fallback"),
+        ("approval_no_default.yaml", "supplied output 'decision' has no valueFrom.default"),
+        ("no_artifact_repository.yaml", "no artifactRepositoryRef names where they go"),
+        ("image_parameter.yaml", "image '{{workflow.parameters.image}}' is not a literal pinned by digest"),
+        ("named_apply.yaml", "runs terraform apply as a named template, which a submitter can start with --entrypoint"),
+        ("lax_controller.yaml", "templateReferencing is not Secure"),
+        ("plan_as_apply_identity.yaml", "plans or synthesizes as apply, the apply identity"),
+        ("synth_with_token.yaml", "runs the checked-out code with plan's Azure token"),
+        ("apply_unverified.yaml", "applies a plan without checking its sha256"),
+        ("submit_and_approve_role.yaml", "one Role both creates workflows and updates them"),
+        ("no_mutex.yaml", "applies without synchronization.mutexes"),
+        ("floating_checkouts.yaml", "templates step, other-step each clone a workflow parameter revision"),
+        ("default_payload.yaml", "spec.github.push: no maxPayloadSize"),
+        ("retried_locking_plan.yaml", "retries a plan that takes the state lock"),
+        ("root_event_source.yaml", ".spec.template.securityContext: runs as root"),
+        ("deletion_trigger.yaml", "dependency push: no data filter drops branch deletions"),
     ],
 )
 def test_each_bug_class_is_caught_alone(fixture: str, expected: str) -> None:
@@ -62,31 +81,57 @@ def test_hygiene_rules(fixture: str, expected: list[str]) -> None:
         assert words in problem
 
 
+BASELINE = list(yaml.safe_load_all((FIXTURES / "valid.yaml").read_text(encoding="utf-8")))
+
+
 def _baseline() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((FIXTURES / "valid.yaml").read_text(encoding="utf-8"))
-    return loaded
+    """A fresh copy of the baseline's WorkflowTemplate (its last document)."""
+    copy: dict[str, Any] = yaml.safe_load(yaml.safe_dump(BASELINE[-1]))
+    return copy
 
 
 def _problems_of(doc: dict[str, Any], tmp_path: Path) -> list[str]:
     target = tmp_path / "mutated.yaml"
-    target.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    target.write_text(yaml.safe_dump_all([*BASELINE[:-1], doc]), encoding="utf-8")
     return validate.validate([target])
+
+
+def _apply_task(doc: dict[str, Any]) -> dict[str, Any]:
+    task: dict[str, Any] = doc["spec"]["templates"][0]["dag"]["tasks"][2]
+    assert task["name"] == "apply"
+    return task
 
 
 def test_input_artifact_nobody_supplies(tmp_path: Path) -> None:
     doc = _baseline()
-    del doc["spec"]["templates"][0]["dag"]["tasks"][1]["arguments"]
+    del _apply_task(doc)["arguments"]["artifacts"]
     assert _problems_of(doc, tmp_path) == [
         "mutated.yaml: WorkflowTemplate/fixture: template main: task apply: "
-        "input artifact 'workdir' of template apply is consumed but nothing supplies it"
+        "input artifact 'workdir' of template apply (inline) is consumed but nothing supplies it"
     ]
+
+
+def test_inline_templates_are_checked_like_named_ones(tmp_path: Path) -> None:
+    doc = _baseline()
+    _apply_task(doc)["inline"]["container"]["env"][0]["value"] = "{{inputs.parameters.plan-hash}}"
+    assert _problems_of(doc, tmp_path) == [
+        "mutated.yaml: WorkflowTemplate/fixture: template main: task apply: "
+        "{{inputs.parameters.plan-hash}} is not an input parameter of this template; "
+        "fix: declare it under inputs.parameters"
+    ]
+
+
+def test_plain_references_to_outputs_that_are_always_set_are_fine(tmp_path: Path) -> None:
+    doc = _baseline()
+    _apply_task(doc)["when"] = "{{tasks.plan.outputs.parameters.plan-sha256}} != ''"
+    assert _problems_of(doc, tmp_path) == [], "plan is no suspend: its outputs are always set"
 
 
 def test_missing_entrypoint_template_and_parameter(tmp_path: Path) -> None:
     doc = _baseline()
     doc["spec"]["entrypoint"] = "deploy"
     doc["spec"]["templates"][0]["dag"]["tasks"][0]["template"] = "planning"
-    doc["spec"]["arguments"]["parameters"][0]["name"] = "runner-image"
+    _apply_task(doc)["inline"]["container"]["env"][0]["value"] = "{{workflow.parameters.image}}"
     problems = "\n".join(_problems_of(doc, tmp_path))
     assert "spec.entrypoint: 'deploy' names no template" in problems
     assert "task plan: template 'planning' does not exist" in problems
@@ -100,12 +145,12 @@ def test_sensor_trigger_must_target_real_parameters(tmp_path: Path) -> None:
     ]
     k8s = docs[1]["spec"]["triggers"][0]["template"]["k8s"]
     k8s["parameters"][0]["dest"] = "spec.arguments.parameters.5.value"
-    k8s["source"]["resource"]["spec"]["arguments"]["parameters"][0]["value"] = "staging"
+    k8s["source"]["resource"]["spec"]["arguments"]["parameters"].append({"name": "environment", "value": "dev"})
     target = tmp_path / "40-events.yaml"
     target.write_text(yaml.safe_dump_all(docs), encoding="utf-8")
     problems = "\n".join(validate.validate([*others, target]))
     assert "parameter dest 'spec.arguments.parameters.5.value' is not a field of the resource" in problems
-    assert "argument environment='staging' is outside infra's enum" in problems
+    assert "argument 'environment' is not a parameter of infra-prod" in problems
 
 
 def test_strict_forbids_unknown_keys_through_definitions() -> None:

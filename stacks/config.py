@@ -498,8 +498,12 @@ def _validate_unique_names(names: NamesSection, source: str) -> None:
     }
     for name, check in checks.items():
         if (verdict := check(names.globally_unique(getattr(names, name)))) is not None:
-            problem, fix = verdict
-            raise ConfigError(source, f"names.{name}", f"with names.unique_suffix: {problem}", fix)
+            raise ConfigError(
+                source,
+                f"names.{name}",
+                f"with names.unique_suffix: {verdict[0]}",
+                f"shorten names.{name} or names.unique_suffix",
+            )
 
 
 def _validate_backend(backend: BackendSection, source: str) -> None:

@@ -163,7 +163,7 @@ class _Validator:
         elements: Mapping[str, Any] = node.get("elements", {})
         if _is_expression(chosen):
             return
-        if chosen not in elements:
+        if not isinstance(chosen, str) or chosen not in elements:
             self.report(
                 f"{where}.{discriminator}",
                 "AZ003",

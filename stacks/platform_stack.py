@@ -156,18 +156,20 @@ class MlPlatformStack(PlatformStack):
             ),
         )
 
-    def _key_vault(self) -> PlatformKeyVault:
+    def _key_vault(
+        self, construct_id: str = "key_vault", *, name: str = "", role_assignments: bool = True
+    ) -> PlatformKeyVault:
         names = self.config.names
         return PlatformKeyVault(
             self,
-            "key_vault",
+            construct_id,
             props=KeyVaultProps(
-                name=names.globally_unique(names.key_vault),
+                name=names.globally_unique(name or names.key_vault),
                 tenant_id=self.client.tenant_id,
                 sku_name=self.config.key_vault.sku,
                 soft_delete_retention_days=self.config.key_vault.soft_delete_days,
                 private_endpoints=self._endpoint("vault", "vault"),
-                role_assignments=self._grants("key_vault"),
+                role_assignments=self._grants("key_vault") if role_assignments else {},
                 diagnostic_settings=self._diagnostics(),
                 **self.common,
             ),
@@ -177,19 +179,7 @@ class MlPlatformStack(PlatformStack):
         """The storage CMK, in its own vault: no workload identity holds any role on that vault,
         so none can disable the key, change the vault's network rules or delete it (GR008)."""
         names = self.config.names
-        cmk_vault = PlatformKeyVault(
-            self,
-            "cmk_key_vault",
-            props=KeyVaultProps(
-                name=names.globally_unique(names.cmk_key_vault),
-                tenant_id=self.client.tenant_id,
-                sku_name=self.config.key_vault.sku,
-                soft_delete_retention_days=self.config.key_vault.soft_delete_days,
-                private_endpoints=self._endpoint("vault", "vault"),
-                diagnostic_settings=self._diagnostics(),
-                **self.common,
-            ),
-        )
+        cmk_vault = self._key_vault("cmk_key_vault", name=names.cmk_key_vault, role_assignments=False)
         return CustomerManagedKey(
             self,
             "storage_encryption",

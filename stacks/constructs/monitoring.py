@@ -37,7 +37,6 @@ class Monitoring(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, props: MonitoringProps) -> None:
         super().__init__(scope, construct_id)
         tags: Mapping[str, str] = props.tags
-        common = {"location": props.location, "resource_group_name": props.resource_group_name, "tags": dict(tags)}
         self.log_analytics = LogAnalyticsWorkspace(
             self,
             "log_analytics",
@@ -48,7 +47,9 @@ class Monitoring(Construct):
             local_authentication_enabled=False,
             internet_ingestion_enabled=False,
             internet_query_enabled=False,
-            **common,
+            location=props.location,
+            resource_group_name=props.resource_group_name,
+            tags=dict(tags),
         )
         self.application_insights = ApplicationInsights(
             self,
@@ -59,7 +60,9 @@ class Monitoring(Construct):
             local_authentication_disabled=True,
             internet_ingestion_enabled=False,
             internet_query_enabled=False,
-            **common,
+            location=props.location,
+            resource_group_name=props.resource_group_name,
+            tags=dict(tags),
         )
         self.private_link_scope = MonitorPrivateLinkScope(
             self,

@@ -65,7 +65,7 @@ def role(stack: Any, **kwargs: Any) -> None:
     RoleAssignment(stack, "grant", scope="/subscriptions/0000", principal_id="p", **kwargs)
 
 
-def key_vault(stack: Any, *, purge: bool) -> None:
+def key_vault(stack: Any, *, purge: bool) -> Any:
     from cdktf_cdktf_provider_azurerm.key_vault import KeyVault
 
     vault = KeyVault(
@@ -81,6 +81,7 @@ def key_vault(stack: Any, *, purge: bool) -> None:
         tags=TAGS,
     )
     endpoint(stack, vault.id)
+    return vault
 
 
 def untagged_group(stack: Any) -> None:
@@ -128,22 +129,9 @@ def azapi(stack: Any, construct_id: str, type_: str, parent_id: str, body: dict[
 
 
 def cmk_vault_with_a_workload_grant(stack: Any) -> None:
-    from cdktf_cdktf_provider_azurerm.key_vault import KeyVault
     from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
 
-    vault = KeyVault(
-        stack,
-        "vault",
-        name="kv-test",
-        location="westeurope",
-        resource_group_name="rg",
-        tenant_id="t",
-        sku_name="premium",
-        purge_protection_enabled=True,
-        public_network_access_enabled=False,
-        tags=TAGS,
-    )
-    endpoint(stack, vault.id)
+    vault = key_vault(stack, purge=True)
     azapi(stack, "key", "Microsoft.KeyVault/vaults/keys@2023-07-01", vault.id, {"properties": {"kty": "RSA"}})
     RoleAssignment(
         stack, "grant", scope=vault.id, principal_id="workload", role_definition_name="Key Vault Administrator"

@@ -271,7 +271,6 @@ def test_diagnostic_settings_reach_log_analytics(stacks: dict[str, Any], env: st
         "${azurerm_storage_account}/tableServices/default",
         "${azurerm_container_registry}",
         "${azapi_resource}",
-        "${azurerm_key_vault}",
     } <= targets
 
 

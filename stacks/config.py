@@ -534,6 +534,15 @@ def parse_environment_config(data: Mapping[str, Any], *, source: str, expected_n
         )
     _validate_network(config.network, source)
     _validate_unique_names(config.names, source)
+    if config.workspace.managed_network == "Disabled":
+        # The image build cluster has no public IP and no subnet of ours: it lives in the managed
+        # network (how-to-managed-network.md, "Configure image builds", "Limitations").
+        raise ConfigError(
+            source,
+            "workspace.managed_network",
+            "'Disabled' leaves the image build cluster without a network (no public IP, no subnet)",
+            "use 'AllowOnlyApprovedOutbound' (or 'AllowInternetOutbound')",
+        )
     _validate_backend(config.backend, source)
     if config.environment.location in config.registry.geo_replication_locations:
         raise ConfigError(

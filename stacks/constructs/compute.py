@@ -1,11 +1,14 @@
 """The image build cluster: the platform's first compute, inside the workspace's managed network.
 
 Declared with azapi (``Microsoft.MachineLearningServices/workspaces/computes``) rather than
-``azurerm_machine_learning_compute_cluster``: azurerm refuses ``node_public_ip_enabled = false``
-without a ``subnet_resource_id`` ("`subnet_resource_id` must be set if `node_public_ip_enabled` is
-set to `false`", internal/services/machinelearning/machine_learning_compute_cluster_resource.go),
-while a managed-network cluster has no subnet of ours (how-to-managed-network.md, "Limitations":
-compute resources can only be created inside the managed virtual network).
+``azurerm_machine_learning_compute_cluster``: azurerm checks client-side that
+``node_public_ip_enabled = false`` comes with a ``subnet_resource_id`` ("`subnet_resource_id` must be
+set if `node_public_ip_enabled` is set to `false`", and in later versions "... or the workspace is
+not in a managed network", decided from the managed network's status at that moment;
+internal/services/machinelearning/machine_learning_compute_cluster_resource.go). A managed-network
+cluster has no subnet of ours (how-to-managed-network.md, "Limitations": compute can only be created
+inside the managed virtual network), so that check either refuses it or depends on timing. The ARM
+body has no such rule, and the preflight validates it against the type definition.
 """
 
 from __future__ import annotations

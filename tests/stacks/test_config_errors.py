@@ -99,6 +99,12 @@ CASES = [
         "workspace.managed_network",
         "'AllowOnlyApprovedOutbound'",
     ),
+    (
+        "managed-network-disabled",
+        replaced('"AllowOnlyApprovedOutbound"', '"Disabled"'),
+        "workspace.managed_network",
+        "image build cluster",
+    ),
     ("name-mismatch", replaced('name = "dev"', 'name = "prod"'), "environment.name", "does not match the file name"),
     ("empty-tag", replaced('owner = "ml-platform-team"', 'owner = " "'), "tags.owner", "must not be empty"),
     (

@@ -54,7 +54,7 @@ class PlatformStack(TerraformStack):
                     # the create fails. Off, the provider only uses the resource manager for storage
                     # (and refuses queue_properties/static_website, which we do not set).
                     # Source: terraform-provider-azurerm v4.55.0,
-                    # internal/services/storage/storage_account_resource.go (dataPlaneAvailable),
+                    # internal/services/storage/storage_account_resource.go (data-plane availability poll),
                     # website/docs/guides/features-block.html.markdown (storage.data_plane_available).
                     storage=[AzurermProviderFeaturesStorage(data_plane_available=False)],
                 )

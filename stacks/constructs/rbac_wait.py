@@ -1,13 +1,12 @@
 """A pause between role assignments and the resources that use them.
 
-Azure RBAC is eventually consistent: "role assignment changes can take up to 10 minutes to take
-effect" (https://learn.microsoft.com/azure/role-based-access-control/troubleshooting, "Symptom -
-Role assignment changes are not being detected"), and Key Vault's data plane caches them as well
-(https://learn.microsoft.com/azure/key-vault/general/rbac-guide, "Azure role-based access control
-changes may take up to 10 minutes to take effect"). A storage account whose CMK identity cannot yet
-unwrap, or a workspace whose identity cannot yet read its linked resources, fails its create.
-``time_sleep`` (hashicorp/time) waits once at create, and again when a grant is replaced
-(``triggers``), and never on destroy.
+Azure RBAC is eventually consistent: role assignment changes can take up to 10 minutes to take
+effect (https://learn.microsoft.com/azure/role-based-access-control/troubleshooting, role assignment
+changes not detected), and Key Vault's RBAC data plane is no exception
+(https://learn.microsoft.com/azure/key-vault/general/rbac-guide). A storage account whose CMK
+identity cannot yet unwrap, or a workspace whose identity cannot yet read its linked resources,
+fails its create. ``time_sleep`` (hashicorp/time) waits once at create, again when a grant is
+replaced (``triggers``), and never on destroy.
 """
 
 from __future__ import annotations

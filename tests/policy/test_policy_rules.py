@@ -138,6 +138,18 @@ def cmk_vault_with_a_workload_grant(stack: Any) -> None:
     )
 
 
+def workspace_on_the_cmk_vault(stack: Any) -> None:
+    vault = key_vault(stack, purge=True)
+    azapi(stack, "key", "Microsoft.KeyVault/vaults/keys@2023-07-01", vault.id, {"properties": {"kty": "RSA"}})
+    azapi(
+        stack,
+        "workspace",
+        "Microsoft.MachineLearningServices/workspaces@2025-06-01",
+        "/subscriptions/0000/resourceGroups/rg",
+        {"properties": {"publicNetworkAccess": "Disabled", "keyVault": vault.id}},
+    )
+
+
 def public_workspace(stack: Any) -> None:
     workspace = azapi(
         stack,
@@ -226,6 +238,11 @@ CASES: list[tuple[str, Callable[[Any], None], str]] = [
         "cmk-vault-shared",
         cmk_vault_with_a_workload_grant,
         "test/grant: GR008 grants 'Key Vault Administrator' on a vault holding a customer-managed key",
+    ),
+    (
+        "cmk-vault-as-workspace-vault",
+        workspace_on_the_cmk_vault,
+        "test/workspace: GR008 links a vault holding a customer-managed key as its workload Key Vault",
     ),
 ]
 # Cases that need the provider's default storage data-plane polling declared.

@@ -61,8 +61,9 @@ class CustomerManagedKey(Construct):
         # Keys have no delete in the resource manager: its keys API offers Keys_CreateIfNotExist
         # (PUT), Get and List only (azure-rest-api-specs specification/keyvault/resource-manager/
         # Microsoft.KeyVault/stable/2023-07-01/keys.json; ../shared/NOTES.md), so destroying or
-        # renaming this resource fails half-way through an apply. prevent_destroy makes that fail at plan time instead, before anything changes;
-        # README "Deploying from a workstation" documents the `terraform state rm` for a teardown.
+        # renaming this resource fails half-way through an apply. prevent_destroy makes that fail
+        # at plan time instead, before anything changes; README "Deploying from a workstation"
+        # documents the `terraform state rm` for a teardown.
         self.key.add_override("lifecycle", {"prevent_destroy": True})
         self.identity = UserAssignedIdentity(
             self,

@@ -63,7 +63,7 @@ def load_outputs(path: Path, *, env: str) -> StackOutputs:
     except FileNotFoundError:
         raise BootstrapError(
             f"outputs file {source} not found",
-            "run `cdktf deploy mlplatform-<env> --outputs-file outputs.json` or "
+            "run `cdktf deploy network-<env> mlplatform-<env> --outputs-file outputs.json` or "
             "`terraform -chdir=cdktf.out/stacks/mlplatform-<env> output -json > outputs.json`",
         ) from None
     except json.JSONDecodeError as error:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from policy.azapi_preflight import DEFAULT_TYPES_DIR, TypeCatalog, check_stacks
 from stacks.config import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -180,7 +181,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--waivers", type=Path, default=DEFAULT_WAIVERS)
     parser.add_argument("--checkov", type=Path, default=DEFAULT_CHECKOV)
     parser.add_argument("--report", type=Path, help="also write checkov's JSON report here")
+    parser.add_argument("--types-dir", type=Path, default=DEFAULT_TYPES_DIR, help="azapi type definitions")
     args = parser.parse_args(argv)
+    # checkov does not look inside azapi bodies; the preflight does (policy/azapi_preflight.py).
+    if args.types_dir.is_dir():
+        preflight = check_stacks(args.stacks_dir, TypeCatalog(args.types_dir))
+        for finding in preflight:
+            print(f"error: azapi preflight: {finding.line()}", file=sys.stderr)
+        if preflight:
+            return 1
+    else:
+        print(f"error: {args.types_dir}: no azapi type definitions; fix: pass --types-dir", file=sys.stderr)
+        return 2
     try:
         waivers = load_waivers(args.waivers.read_text(), source=str(args.waivers.name))
     except (ConfigError, OSError) as error:

@@ -15,12 +15,19 @@ from cdktf_cdktf_provider_azurerm.provider import (
     AzurermProviderFeatures,
     AzurermProviderFeaturesKeyVault,
     AzurermProviderFeaturesResourceGroup,
+    AzurermProviderFeaturesStorage,
 )
+from cdktf_cdktf_provider_time.provider import TimeProvider
 from constructs import Construct
 
 from stacks.aspects import TagsAspect
 from stacks.config import EnvironmentConfig
 from stacks.policy import PolicyAspect
+
+# Exact provider versions (a float like "~> 2.0" picks up schema changes unreviewed).
+# azapi 2.12.0 embeds the ARM type definitions in ../shared/azure-types, which the
+# preflight (policy/azapi_preflight.py) validates every azapi body against.
+AZAPI_VERSION = "2.12.0"
 
 
 class PlatformStack(TerraformStack):
@@ -42,6 +49,14 @@ class PlatformStack(TerraformStack):
                         )
                     ],
                     resource_group=[AzurermProviderFeaturesResourceGroup(prevent_deletion_if_contains_resources=True)],
+                    # azurerm 4.x polls the storage data plane (blob, queue, file, static website)
+                    # after create and on every refresh; with public access off that is HTTP 403 and
+                    # the create fails. Off, the provider only uses the resource manager for storage
+                    # (and refuses queue_properties/static_website, which we do not set).
+                    # Source: terraform-provider-azurerm v4.55.0,
+                    # internal/services/storage/storage_account_resource.go (data-plane availability poll),
+                    # website/docs/guides/features-block.html.markdown (storage.data_plane_available).
+                    storage=[AzurermProviderFeaturesStorage(data_plane_available=False)],
                 )
             ],
             # Shared-key auth is off on our storage: data-plane calls use Entra ID.
@@ -76,6 +91,10 @@ class PlatformStack(TerraformStack):
             terraform_resource_type="azapi",
             terraform_provider_source="azure/azapi",
             terraform_generator_metadata=TerraformProviderGeneratorMetadata(
-                provider_name="azapi", provider_version_constraint="~> 2.0"
+                provider_name="azapi", provider_version_constraint=AZAPI_VERSION
             ),
         )
+
+    def time_provider(self) -> TimeProvider:
+        """hashicorp/time, for the waits after role assignments (prebuilt binding, version pinned by it)."""
+        return TimeProvider(self, "time")

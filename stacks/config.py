@@ -100,6 +100,26 @@ CONTAINER_NAME = _name_rule(
 )
 
 
+_UNIQUE_SUFFIX = _name_rule(r"[a-z0-9]{0,6}", "0-6 lowercase letters and digits", "x7k2")
+FQDN = _name_rule(
+    r"(\*\.)?(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}",
+    "a lowercase host name, optionally starting with '*.'",
+    "pypi.org",
+)
+OUTBOUND_RULE_NAME = _name_rule(r"[a-z][a-z0-9-]{1,62}", "2-63 lowercase letters, digits and '-'", "pypi")
+COMPUTE_NAME = _name_rule(
+    r"[A-Za-z][A-Za-z0-9-]{1,15}", "2-16 letters, digits and '-', starting with a letter", "cpu-image-build"
+)
+VM_SIZE = _name_rule(r"Standard_[A-Za-z0-9_]+", "an Azure VM size such as 'Standard_D4s_v5'", "Standard_D4s_v5")
+
+
+def _fqdn_rules(value: Any) -> tuple[str, str] | None:
+    for name, fqdn in value.items():
+        if (verdict := OUTBOUND_RULE_NAME(name)) is not None or (verdict := FQDN(fqdn)) is not None:
+            return verdict
+    return None
+
+
 def _each(check: Check) -> Check:
     def check_all(values: Any) -> tuple[str, str] | None:
         for item in values:
@@ -189,6 +209,16 @@ class NamesSection:
     key_vault: str = rule(KEY_VAULT_NAME)
     container_registry: str = rule(CONTAINER_REGISTRY_NAME)
     workspace: str = rule(WORKSPACE_NAME)
+    cmk_key_vault: str = rule(KEY_VAULT_NAME, doc="Key Vault holding only customer-managed keys (no workload access)")
+    unique_suffix: str = rule(
+        _UNIQUE_SUFFIX,
+        default="",
+        doc="appended to the globally unique names (storage, Key Vaults, registry) so a deleted name is not reused",
+    )
+
+    def globally_unique(self, name: str) -> str:
+        """A storage, Key Vault or registry name with the collision-resistant suffix."""
+        return f"{name}{self.unique_suffix}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -208,6 +238,34 @@ class WorkspaceSection:
         default="AllowOnlyApprovedOutbound", doc="AML managed network isolation mode"
     )
     high_business_impact: bool = rule(default=True, doc="HBI workspace: less diagnostic data collected by Microsoft")
+    # Microsoft's list for pip/conda under AllowOnlyApprovedOutbound (azure-ai-docs
+    # articles/machine-learning/includes/recommended-network-outbound.md). Each FQDN rule needs
+    # the managed network's Azure Firewall, which is billed (how-to-managed-network.md, "Pricing").
+    outbound_fqdn_rules: dict[str, str] = rule(
+        _fqdn_rules,
+        default={
+            "pypi": "pypi.org",
+            "pythonhosted": "*.pythonhosted.org",
+            "anaconda": "anaconda.com",
+            "anaconda-sub": "*.anaconda.com",
+            "anaconda-org": "*.anaconda.org",
+        },
+        doc="managed network FQDN outbound rules, name -> host (each adds Azure Firewall cost)",
+    )
+    firewall_sku: Literal["Standard", "Basic"] = rule(
+        default="Standard", doc="Azure Firewall SKU the managed network uses for FQDN rules"
+    )
+    rbac_propagation_seconds: int = rule(
+        _between(30, 1800), default=300, doc="wait between role assignments and the resources that use them"
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComputeSection:
+    image_build_cluster: str = rule(COMPUTE_NAME, default="cpu-image-build", doc="compute cluster for image builds")
+    vm_size: str = rule(VM_SIZE, default="Standard_D4s_v5", doc="VM size of the image build cluster")
+    max_nodes: int = rule(_between(1, 100), default=2, doc="maximum nodes of the image build cluster")
+    idle_minutes_before_scale_down: int = rule(_between(2, 1440), default=15, doc="idle time before nodes go away")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -325,6 +383,7 @@ class EnvironmentConfig:
     names: NamesSection
     network: NetworkSection
     workspace: WorkspaceSection = rule(default=WorkspaceSection())
+    compute: ComputeSection = rule(default=ComputeSection())
     storage: StorageSection = rule(default=StorageSection())
     key_vault: KeyVaultSection = rule(default=KeyVaultSection())
     registry: RegistrySection = rule(default=RegistrySection())
@@ -430,6 +489,23 @@ def _validate_network(network: NetworkSection, source: str) -> None:
         raise ConfigError(source, key_b, f"{b} overlaps {key_a} {a}", "give each subnet its own range")
 
 
+def _validate_unique_names(names: NamesSection, source: str) -> None:
+    checks = {
+        "storage_account": STORAGE_ACCOUNT_NAME,
+        "key_vault": KEY_VAULT_NAME,
+        "cmk_key_vault": KEY_VAULT_NAME,
+        "container_registry": CONTAINER_REGISTRY_NAME,
+    }
+    for name, check in checks.items():
+        if (verdict := check(names.globally_unique(getattr(names, name)))) is not None:
+            raise ConfigError(
+                source,
+                f"names.{name}",
+                f"with names.unique_suffix: {verdict[0]}",
+                f"shorten names.{name} or names.unique_suffix",
+            )
+
+
 def _validate_backend(backend: BackendSection, source: str) -> None:
     if backend.type != "azurerm":
         return
@@ -457,6 +533,16 @@ def parse_environment_config(data: Mapping[str, Any], *, source: str, expected_n
             f"set name = {expected_name!r} or rename the file",
         )
     _validate_network(config.network, source)
+    _validate_unique_names(config.names, source)
+    if config.workspace.managed_network == "Disabled":
+        # The image build cluster has no public IP and no subnet of ours: it lives in the managed
+        # network (how-to-managed-network.md, "Configure image builds", "Limitations").
+        raise ConfigError(
+            source,
+            "workspace.managed_network",
+            "'Disabled' leaves the image build cluster without a network (no public IP, no subnet)",
+            "use 'AllowOnlyApprovedOutbound' (or 'AllowInternetOutbound')",
+        )
     _validate_backend(config.backend, source)
     if config.environment.location in config.registry.geo_replication_locations:
         raise ConfigError(

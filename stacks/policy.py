@@ -37,6 +37,9 @@ PRIVATE_SERVICES = (
     "azurerm_container_registry",
     "azurerm_machine_learning_workspace",
 )
+# Azure ML workspaces are declared with azapi (body.properties.publicNetworkAccess).
+AZAPI_PRIVATE_TYPES = ("Microsoft.MachineLearningServices/workspaces@",)
+CMK_KEY_TYPE = "Microsoft.KeyVault/vaults/keys@"
 SECRET_PATTERNS = {
     "a private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
     "a storage account key": re.compile(r"AccountKey=[A-Za-z0-9+/=]{20,}", re.IGNORECASE),
@@ -143,6 +146,114 @@ def rule_private_only(document: Document, _stack: TerraformStack) -> Iterator[Vi
                 )
 
 
+def rule_private_azapi(document: Document, _stack: TerraformStack) -> Iterator[Violation]:
+    endpoints = [body for _, _, body in _resources(document, "azurerm_private_endpoint")]
+    for _, logical_id, body in _resources(document, "azapi_resource"):
+        if not str(body.get("type", "")).startswith(AZAPI_PRIVATE_TYPES):
+            continue
+        if body.get("body", {}).get("properties", {}).get("publicNetworkAccess") != "Disabled":
+            yield Violation(
+                _path(body),
+                "GR002",
+                f"{body['type']} must set publicNetworkAccess = Disabled",
+                'set body.properties.publicNetworkAccess="Disabled"',
+            )
+        reference = f"${{azapi_resource.{logical_id}.id}}"
+        if not any(
+            e.get("private_service_connection", {}).get("private_connection_resource_id") == reference
+            and e.get("private_dns_zone_group", {}).get("private_dns_zone_ids")
+            for e in endpoints
+        ):
+            yield Violation(
+                _path(body),
+                "GR002",
+                f"{body['type']} has no private endpoint with a DNS zone group",
+                "add an entry to the construct's private_endpoints map",
+            )
+
+
+def _azurerm_features(document: Document) -> dict[str, Any]:
+    providers = document.get("provider", {}).get("azurerm", [])
+    first = providers[0] if isinstance(providers, list) and providers else {}
+    features = first.get("features", [{}]) if isinstance(first, dict) else [{}]
+    return dict(features[0]) if features else {}
+
+
+def rule_no_storage_data_plane(document: Document, stack: TerraformStack) -> Iterator[Violation]:
+    """azurerm 4.x polls the storage data plane after create and on refresh unless told not to;
+    with public access off that is HTTP 403 (azurerm v4.55.0
+    internal/services/storage/storage_account_resource.go; features guide, storage block)."""
+    private_accounts = [
+        body
+        for _, _, body in _resources(document, "azurerm_storage_account")
+        if body.get("public_network_access_enabled") is False
+    ]
+    if not private_accounts:
+        return
+    storage = (_azurerm_features(document).get("storage") or [{}])[0]
+    if storage.get("data_plane_available") is not False:
+        yield Violation(
+            f"{stack.node.path}/azurerm",
+            "GR006",
+            "a storage account has public access off but the provider still polls its data plane (HTTP 403)",
+            "set features.storage.data_plane_available=False on the azurerm provider",
+        )
+    for body in private_accounts:
+        for argument in ("queue_properties", "static_website"):
+            if body.get(argument):
+                yield Violation(
+                    _path(body),
+                    "GR006",
+                    f"sets {argument}, which needs the storage data plane",
+                    f"remove {argument} (configure it inside the VNet, or not at all)",
+                )
+
+
+def rule_grants_wait(document: Document, _stack: TerraformStack) -> Iterator[Violation]:
+    """Role assignments propagate in up to 10 minutes (Azure RBAC troubleshooting guide); a
+    resource that depends on a grant directly runs before it is effective."""
+    for rtype, _, body in _resources(document):
+        if rtype == "time_sleep":
+            continue
+        direct = [d for d in body.get("depends_on", []) if str(d).startswith("azurerm_role_assignment.")]
+        if direct:
+            yield Violation(
+                _path(body),
+                "GR007",
+                f"depends on the grant {direct[0]} directly, without waiting for it to propagate",
+                "depend on a time_sleep after the grant (stacks.constructs.rbac_wait.propagation_wait)",
+            )
+
+
+def rule_cmk_vault_isolated(document: Document, _stack: TerraformStack) -> Iterator[Violation]:
+    """A vault holding a customer-managed key must be out of every workload's reach: a vault-wide
+    grant (e.g. Key Vault Administrator, or Azure AI Administrator's Microsoft.KeyVault/*) lets
+    the grantee disable the key or open the vault's network, and take the data offline."""
+    cmk_vaults = {
+        str(body.get("parent_id"))
+        for _, _, body in _resources(document, "azapi_resource")
+        if str(body.get("type", "")).startswith(CMK_KEY_TYPE)
+    }
+    for _, _, body in _resources(document, "azurerm_role_assignment"):
+        if body.get("scope") in cmk_vaults:
+            yield Violation(
+                _path(body),
+                "GR008",
+                f"grants {body.get('role_definition_name') or body.get('role_definition_id')!r} on a vault holding a "
+                "customer-managed key",
+                "keep CMK vaults grant-free; grant only Key Vault Crypto Service Encryption User on the key itself",
+            )
+    for _, _, body in _resources(document, "azapi_resource"):
+        properties = body.get("body", {}).get("properties", {})
+        if isinstance(properties, dict) and properties.get("keyVault") in cmk_vaults:
+            yield Violation(
+                _path(body),
+                "GR008",
+                "links a vault holding a customer-managed key as its workload Key Vault",
+                "give the workload its own Key Vault",
+            )
+
+
 def rule_storage_keys_and_purge(document: Document, _stack: TerraformStack) -> Iterator[Violation]:
     for _, _, body in _resources(document, "azurerm_storage_account"):
         if body.get("shared_access_key_enabled") is not False:
@@ -211,6 +322,11 @@ def rule_no_secret_literals(document: Document, _stack: TerraformStack) -> Itera
             )
 
 
+def rule_private_everywhere(document: Document, stack: TerraformStack) -> Iterator[Violation]:
+    yield from rule_private_only(document, stack)
+    yield from rule_private_azapi(document, stack)
+
+
 def document_path(document: Document) -> str:
     return str(document.get("//", {}).get("metadata", {}).get("stackName", "?"))
 
@@ -220,11 +336,17 @@ RULES: dict[str, tuple[str, Rule]] = {
     "GR001": ("no Owner, Contributor or User Access Administrator role assignments", rule_no_broad_roles),
     "GR002": (
         "storage, Key Vault, registry and workspace are private, with endpoints and DNS zone groups",
-        rule_private_only,
+        rule_private_everywhere,
     ),
     "GR003": ("storage shared-key auth off; Key Vault purge protection on", rule_storage_keys_and_purge),
     "GR004": ("every taggable resource carries the required tags", rule_required_tags),
     "GR005": ("no secret-looking literal anywhere in the synthesized JSON", rule_no_secret_literals),
+    "GR006": (
+        "no storage data-plane access by Terraform when storage public access is off",
+        rule_no_storage_data_plane,
+    ),
+    "GR007": ("nothing depends on a role assignment without a propagation wait", rule_grants_wait),
+    "GR008": ("vaults holding customer-managed keys have no grants and no workload", rule_cmk_vault_isolated),
 }
 
 

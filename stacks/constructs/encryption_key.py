@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cdktf import TerraformProvider, TerraformResource, Token
+from cdktf import TerraformProvider, Token
 from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
 from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
 from constructs import Construct
+
+from stacks.constructs.azapi import azapi_resource
 
 KEY_API_TYPE = "Microsoft.KeyVault/vaults/keys@2023-07-01"
 
@@ -35,13 +37,14 @@ class CustomerManagedKey(Construct):
         tags: Mapping[str, str],
     ) -> None:
         super().__init__(scope, construct_id)
-        self.key = TerraformResource(self, "key", terraform_resource_type="azapi_resource", provider=azapi_provider)
-        self.key.add_override("type", KEY_API_TYPE)
-        self.key.add_override("name", key_name)
-        self.key.add_override("parent_id", key_vault_id)
-        self.key.add_override(
-            "body",
-            {
+        self.key = azapi_resource(
+            self,
+            "key",
+            provider=azapi_provider,
+            type_=KEY_API_TYPE,
+            name=key_name,
+            parent_id=key_vault_id,
+            body={
                 "properties": {
                     "kty": "RSA",
                     "keySize": 3072,
@@ -52,9 +55,16 @@ class CustomerManagedKey(Construct):
                     },
                 }
             },
+            response_export_values=("properties.keyUri",),
+            tags=tags,
         )
-        self.key.add_override("response_export_values", ["properties.keyUri"])
-        self.key.add_override("tags", dict(tags))
+        # Keys have no delete in the resource manager: its keys API offers Keys_CreateIfNotExist
+        # (PUT), Get and List only (azure-rest-api-specs specification/keyvault/resource-manager/
+        # Microsoft.KeyVault/stable/2023-07-01/keys.json; ../shared/NOTES.md), so destroying or
+        # renaming this resource fails half-way through an apply. prevent_destroy makes that fail
+        # at plan time instead, before anything changes; README "Deploying from a workstation"
+        # documents the `terraform state rm` for a teardown.
+        self.key.add_override("lifecycle", {"prevent_destroy": True})
         self.identity = UserAssignedIdentity(
             self,
             "identity",

@@ -16,6 +16,12 @@ PRIVATE_DNS_ZONES: Mapping[str, str] = {
     "file": "privatelink.file.core.windows.net",
     "vault": "privatelink.vaultcore.azure.net",
     "registry": "privatelink.azurecr.io",
+    # Azure Monitor Private Link Scope ("azuremonitor" endpoint); it also registers in the blob
+    # zone above. https://learn.microsoft.com/azure/azure-monitor/logs/private-link-configure
+    "monitor": "privatelink.monitor.azure.com",
+    "monitor_oms": "privatelink.oms.opinsights.azure.com",
+    "monitor_ods": "privatelink.ods.opinsights.azure.com",
+    "monitor_agentsvc": "privatelink.agentsvc.azure-automation.net",
 }
 
 

@@ -69,6 +69,11 @@ class PlatformStorage(Construct):
             allow_nested_items_to_be_public=False,
             cross_tenant_replication_enabled=False,
             infrastructure_encryption_enabled=True,
+            # Queues and tables under the account key (the CMK) too; the default "Service" keeps
+            # them on Microsoft-managed keys, and the setting is ForceNew (azurerm storage_account
+            # docs: queue_encryption_key_type / table_encryption_key_type).
+            queue_encryption_key_type="Account",
+            table_encryption_key_type="Account",
             local_user_enabled=False,
             sftp_enabled=False,
             network_rules=StorageAccountNetworkRules(default_action="Deny", bypass=["AzureServices"]),

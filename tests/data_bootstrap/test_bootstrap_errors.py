@@ -213,7 +213,7 @@ def test_module_entry_point_prints_one_line(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     fix = (
-        "run `cdktf deploy mlplatform-<env> --outputs-file outputs.json` or "
+        "run `cdktf deploy network-<env> mlplatform-<env> --outputs-file outputs.json` or "
         "`terraform -chdir=cdktf.out/stacks/mlplatform-<env> output -json > outputs.json`"
     )
     assert result.stderr.strip().splitlines() == [f"error: outputs file {tmp_path / 'none.json'} not found; fix: {fix}"]

@@ -10,7 +10,9 @@ import pytest
 
 
 class AppBuilder(Protocol):
-    def __call__(self, declare: Callable[[Any], None], *, with_policy: bool = True) -> Path: ...
+    def __call__(
+        self, declare: Callable[[Any], None], *, with_policy: bool = True, storage_data_plane: bool = False
+    ) -> Path: ...
 
 
 @pytest.fixture(scope="session")
@@ -24,9 +26,13 @@ def binding() -> None:
 def synth_test_stack(binding: None, tmp_path: Path) -> AppBuilder:
     """Synthesize a one-stack app whose content `declare(stack)` adds; policy aspect on."""
 
-    def build(declare: Callable[[Any], None], *, with_policy: bool = True) -> Path:
+    def build(declare: Callable[[Any], None], *, with_policy: bool = True, storage_data_plane: bool = False) -> Path:
         from cdktf import App, Aspects, LocalBackend, TerraformStack
-        from cdktf_cdktf_provider_azurerm.provider import AzurermProvider, AzurermProviderFeatures
+        from cdktf_cdktf_provider_azurerm.provider import (
+            AzurermProvider,
+            AzurermProviderFeatures,
+            AzurermProviderFeaturesStorage,
+        )
 
         from stacks.policy import PolicyAspect
 
@@ -34,7 +40,9 @@ def synth_test_stack(binding: None, tmp_path: Path) -> AppBuilder:
         app = App(outdir=str(outdir))
         stack = TerraformStack(app, "test")
         LocalBackend(stack, path="test.tfstate")
-        AzurermProvider(stack, "azurerm", features=[AzurermProviderFeatures()])
+        # Like the real stacks (GR006); storage_data_plane=True declares the provider's default.
+        storage = None if storage_data_plane else [AzurermProviderFeaturesStorage(data_plane_available=False)]
+        AzurermProvider(stack, "azurerm", features=[AzurermProviderFeatures(storage=storage)])
         declare(stack)
         if with_policy:
             Aspects.of(stack).add(PolicyAspect())

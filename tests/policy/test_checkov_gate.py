@@ -152,3 +152,17 @@ def test_bad_waiver_files_are_rejected_with_one_line(text: str, message: str) ->
         load_waivers(text, source="waivers.toml")
     assert str(caught.value).startswith(f"waivers.toml: {message}")
     assert "; fix: " in str(caught.value)
+
+
+def test_the_gate_runs_the_azapi_preflight_first(tmp_path: Path) -> None:
+    stack = tmp_path / "stacks" / "broken"
+    stack.mkdir(parents=True)
+    patch = {
+        "type": "Microsoft.MachineLearningServices/workspaces@2024-10-01",
+        "body": {"properties": {"systemDatastoresAuthMode": "identity"}},
+    }
+    (stack / "cdk.tf.json").write_text(json.dumps({"resource": {"azapi_update_resource": {"patch": patch}}}))
+    result = run_gate(tmp_path / "stacks")
+    assert result.returncode == 1
+    assert "AZ001" in result.stderr and "systemDatastoresAuthMode" in result.stderr
+    assert result.stdout == ""  # checkov never ran

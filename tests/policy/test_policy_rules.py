@@ -65,7 +65,7 @@ def role(stack: Any, **kwargs: Any) -> None:
     RoleAssignment(stack, "grant", scope="/subscriptions/0000", principal_id="p", **kwargs)
 
 
-def key_vault(stack: Any, *, purge: bool) -> None:
+def key_vault(stack: Any, *, purge: bool) -> Any:
     from cdktf_cdktf_provider_azurerm.key_vault import KeyVault
 
     vault = KeyVault(
@@ -81,6 +81,7 @@ def key_vault(stack: Any, *, purge: bool) -> None:
         tags=TAGS,
     )
     endpoint(stack, vault.id)
+    return vault
 
 
 def untagged_group(stack: Any) -> None:
@@ -99,6 +100,67 @@ def secret_output(stack: Any) -> None:
 
 def private_key_tag(stack: Any) -> None:
     storage(stack, tags={**TAGS, "note": "-----BEGIN PRIVATE KEY-----MIIE"})
+
+
+def static_website_storage(stack: Any) -> None:
+    from cdktf_cdktf_provider_azurerm.storage_account import StorageAccountStaticWebsite
+
+    endpoint(stack, storage(stack, static_website=StorageAccountStaticWebsite(index_document="index.html")).id)
+
+
+def storage_right_after_its_grant(stack: Any) -> None:
+    from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
+
+    grant = RoleAssignment(stack, "grant", scope="/subscriptions/0000", principal_id="p", role_definition_name="Reader")
+    endpoint(stack, storage(stack, depends_on=[grant]).id)
+
+
+def azapi(stack: Any, construct_id: str, type_: str, parent_id: str, body: dict[str, Any]) -> Any:
+    from cdktf import TerraformProvider
+
+    from stacks.constructs.azapi import azapi_resource
+
+    provider = stack.node.try_find_child("azapi") or TerraformProvider(
+        stack, "azapi", terraform_resource_type="azapi", terraform_provider_source="azure/azapi"
+    )
+    return azapi_resource(
+        stack, construct_id, provider=provider, type_=type_, name=construct_id, parent_id=parent_id, body=body
+    )
+
+
+def cmk_vault_with_a_workload_grant(stack: Any) -> None:
+    from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
+
+    vault = key_vault(stack, purge=True)
+    azapi(stack, "key", "Microsoft.KeyVault/vaults/keys@2023-07-01", vault.id, {"properties": {"kty": "RSA"}})
+    RoleAssignment(
+        stack, "grant", scope=vault.id, principal_id="workload", role_definition_name="Key Vault Administrator"
+    )
+
+
+def workspace_on_the_cmk_vault(stack: Any) -> None:
+    vault = key_vault(stack, purge=True)
+    azapi(stack, "key", "Microsoft.KeyVault/vaults/keys@2023-07-01", vault.id, {"properties": {"kty": "RSA"}})
+    azapi(
+        stack,
+        "workspace",
+        "Microsoft.MachineLearningServices/workspaces@2025-06-01",
+        "/subscriptions/0000/resourceGroups/rg",
+        {"properties": {"publicNetworkAccess": "Disabled", "keyVault": vault.id}},
+    )
+
+
+def public_workspace(stack: Any) -> None:
+    workspace = azapi(
+        stack,
+        "workspace",
+        "Microsoft.MachineLearningServices/workspaces@2025-06-01",
+        "/subscriptions/0000/resourceGroups/rg",
+        {"properties": {"publicNetworkAccess": "Enabled"}},
+    )
+    from stacks.constructs.azapi import attribute
+
+    endpoint(stack, attribute(workspace, "id"))
 
 
 CASES: list[tuple[str, Callable[[Any], None], str]] = [
@@ -156,15 +218,47 @@ CASES: list[tuple[str, Callable[[Any], None], str]] = [
         "test/output: GR005 contains a storage account key in 'value' (value not shown)",
     ),
     ("private-key-literal", private_key_tag, "test/storage: GR005 contains a private key in 'note' (value not shown)"),
+    (
+        "public-azapi-workspace",
+        public_workspace,
+        "test/workspace: GR002 Microsoft.MachineLearningServices/workspaces@2025-06-01 must set publicNetworkAccess",
+    ),
+    (
+        "storage-data-plane-feature",
+        compliant_storage,
+        "test/azurerm: GR006 a storage account has public access off but the provider still polls its data plane",
+    ),
+    ("storage-static-website", static_website_storage, "test/storage: GR006 sets static_website"),
+    (
+        "grant-without-wait",
+        storage_right_after_its_grant,
+        "test/storage: GR007 depends on the grant azurerm_role_assignment.grant directly",
+    ),
+    (
+        "cmk-vault-shared",
+        cmk_vault_with_a_workload_grant,
+        "test/grant: GR008 grants 'Key Vault Administrator' on a vault holding a customer-managed key",
+    ),
+    (
+        "cmk-vault-as-workspace-vault",
+        workspace_on_the_cmk_vault,
+        "test/workspace: GR008 links a vault holding a customer-managed key as its workload Key Vault",
+    ),
 ]
+# Cases that need the provider's default storage data-plane polling declared.
+POLLING_PROVIDER = {"storage-data-plane-feature"}
 
 
-@pytest.mark.parametrize(("declare", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("declare", "expected", "polling"),
+    [(c[1], c[2], c[0] in POLLING_PROVIDER) for c in CASES],
+    ids=[c[0] for c in CASES],
+)
 def test_rule_aborts_synth_with_path_and_rule(
-    synth_test_stack: AppBuilder, declare: Callable[[Any], None], expected: str
+    synth_test_stack: AppBuilder, declare: Callable[[Any], None], expected: str, polling: bool
 ) -> None:
     with pytest.raises(RuntimeError) as caught:
-        synth_test_stack(declare)
+        synth_test_stack(declare, storage_data_plane=polling)
     lines = policy_lines(caught.value)
     assert lines is not None, str(caught.value)
     assert any(line.startswith(f"policy violation: {expected}") for line in lines), lines
@@ -226,7 +320,7 @@ def test_the_real_stacks_pass_every_rule(binding: None, tmp_path: Path) -> None:
     assert len(stacks) == 4
     for stack in stacks:
         assert evaluate(stack) == []
-    assert set(RULES) == {"GR001", "GR002", "GR003", "GR004", "GR005"}
+    assert set(RULES) == {"GR001", "GR002", "GR003", "GR004", "GR005", "GR006", "GR007", "GR008"}
 
 
 def test_main_reports_violations_one_per_line_and_exits_3(

@@ -52,11 +52,11 @@ CASES = [
     ),
     (
         "key-vault-too-long",
-        replaced('"kv-globorealty-ml-dev"', '"kv-globorealty-machinelearning-dev"'),
+        replaced('"kv-globorealty-dev"', '"kv-globorealty-machinelearning-dev"'),
         "names.key_vault",
         "3-24 letters",
     ),
-    ("key-vault-double-hyphen", replaced('"kv-globorealty-ml-dev"', '"kv--globorealty"'), "names.key_vault", "no '--'"),
+    ("key-vault-double-hyphen", replaced('"kv-globorealty-dev"', '"kv--globorealty"'), "names.key_vault", "no '--'"),
     (
         "registry-hyphen",
         replaced('"crgloborealtymldev"', '"cr-globorealty"'),
@@ -99,6 +99,12 @@ CASES = [
         "workspace.managed_network",
         "'AllowOnlyApprovedOutbound'",
     ),
+    (
+        "managed-network-disabled",
+        replaced('"AllowOnlyApprovedOutbound"', '"Disabled"'),
+        "workspace.managed_network",
+        "image build cluster",
+    ),
     ("name-mismatch", replaced('name = "dev"', 'name = "prod"'), "environment.name", "does not match the file name"),
     ("empty-tag", replaced('owner = "ml-platform-team"', 'owner = " "'), "tags.owner", "must not be empty"),
     (
@@ -112,6 +118,31 @@ CASES = [
         replaced('query = "SELECT', 'query = "DELETE FROM X; SELECT'),
         "snowflake.query",
         "single SELECT",
+    ),
+    (
+        "suffix-makes-name-too-long",
+        replaced('unique_suffix = "x3f"', 'unique_suffix = "x3f9k2"'),
+        "names.cmk_key_vault",
+        "shorten names.cmk_key_vault or names.unique_suffix",
+    ),
+    ("suffix-uppercase", replaced('unique_suffix = "x3f"', 'unique_suffix = "X3F"'), "names.unique_suffix", "0-6"),
+    (
+        "outbound-fqdn-with-scheme",
+        replaced("[workspace]\n", '[workspace]\noutbound_fqdn_rules = { pypi = "https://pypi.org" }\n'),
+        "workspace.outbound_fqdn_rules",
+        "host name",
+    ),
+    (
+        "compute-vm-size",
+        DEV + '\n[compute]\nvm_size = "D4s_v5"\n',
+        "compute.vm_size",
+        "Standard_D4s_v5",
+    ),
+    (
+        "rbac-wait-too-short",
+        replaced("[workspace]\n", "[workspace]\nrbac_propagation_seconds = 5\n"),
+        "workspace.rbac_propagation_seconds",
+        "30 to 1800",
     ),
     ("toml-syntax", replaced('location = "westeurope"', "location = westeurope"), "(syntax)", "not valid TOML"),
 ]

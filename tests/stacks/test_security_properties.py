@@ -23,11 +23,19 @@ EXPECTED_ENDPOINTS = {
     ("azurerm_storage_account", "file"): {"privatelink.file.core.windows.net"},
     ("azurerm_key_vault", "vault"): {"privatelink.vaultcore.azure.net"},
     ("azurerm_container_registry", "registry"): {"privatelink.azurecr.io"},
-    ("azurerm_machine_learning_workspace", "amlworkspace"): {
+    ("azapi_resource", "amlworkspace"): {
         "privatelink.api.azureml.ms",
         "privatelink.notebooks.azure.net",
     },
+    ("azurerm_monitor_private_link_scope", "azuremonitor"): {
+        "privatelink.monitor.azure.com",
+        "privatelink.oms.opinsights.azure.com",
+        "privatelink.ods.opinsights.azure.com",
+        "privatelink.agentsvc.azure-automation.net",
+        "privatelink.blob.core.windows.net",
+    },
 }
+WORKSPACE_TYPE = "Microsoft.MachineLearningServices/workspaces@"
 
 
 def platform(stacks: dict[str, Any], env: str) -> dict[str, Any]:
@@ -50,6 +58,11 @@ def zone_name(stacks: dict[str, Any], env: str, expression: str) -> str:
     match = re.fullmatch(r"\$\{azurerm_private_dns_zone\.([^.]+)\.id\}", target)
     assert match, f"not a private DNS zone id: {target}"
     return str(resources(network(stacks, env), "azurerm_private_dns_zone")[match.group(1)]["name"])
+
+
+def azapi(stack: dict[str, Any], type_prefix: str) -> tuple[str, dict[str, Any]]:
+    """The one azapi_resource of a resource type (``Namespace/type@``)."""
+    return only({k: v for k, v in resources(stack, "azapi_resource").items() if v["type"].startswith(type_prefix)})
 
 
 def workspace_identity_id(stack: dict[str, Any]) -> str:
@@ -90,14 +103,17 @@ def test_bronze_and_silver_containers_are_private(stacks: dict[str, Any], env: s
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_key_vault_is_locked_down(stacks: dict[str, Any], env: str) -> None:
-    _, vault = only(resources(platform(stacks, env), "azurerm_key_vault"))
-    assert vault["rbac_authorization_enabled"] is True
-    assert vault["purge_protection_enabled"] is True
-    assert vault["soft_delete_retention_days"] >= 7
-    assert vault["public_network_access_enabled"] is False
-    assert vault["network_acls"]["default_action"] == "Deny"
-    assert "access_policy" not in vault
+def test_key_vaults_are_locked_down(stacks: dict[str, Any], env: str) -> None:
+    vaults = resources(platform(stacks, env), "azurerm_key_vault").values()
+    assert len(vaults) == 2  # the platform vault and the CMK-only vault
+    for vault in vaults:
+        assert vault["rbac_authorization_enabled"] is True
+        assert vault["purge_protection_enabled"] is True
+        assert vault["public_network_access_enabled"] is False
+        assert vault["network_acls"]["default_action"] == "Deny"
+        assert "access_policy" not in vault
+        # dev: a destroyed name is blocked for a week, not 90 days
+        assert vault["soft_delete_retention_days"] == {"dev": 7, "prod": 90}[env]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -112,32 +128,39 @@ def test_registry_is_locked_down(stacks: dict[str, Any], env: str) -> None:
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_workspace_is_private_hbi_and_uses_the_user_assigned_identity(stacks: dict[str, Any], env: str) -> None:
     stack = platform(stacks, env)
-    _, workspace = only(resources(stack, "azurerm_machine_learning_workspace"))
-    identity_id = workspace_identity_id(stack)
-    identity_ref = reference("azurerm_user_assigned_identity", identity_id)
-    assert workspace["public_network_access_enabled"] is False
-    assert workspace["high_business_impact"] is True
-    assert workspace["identity"] == {"type": "UserAssigned", "identity_ids": [identity_ref]}
-    assert workspace["primary_user_assigned_identity"] == identity_ref
-    assert workspace["managed_network"]["isolation_mode"] == "AllowOnlyApprovedOutbound"
-    for attribute, resource_type in {
-        "storage_account_id": "azurerm_storage_account",
-        "key_vault_id": "azurerm_key_vault",
-        "container_registry_id": "azurerm_container_registry",
-        "application_insights_id": "azurerm_application_insights",
+    _, workspace = azapi(stack, WORKSPACE_TYPE)
+    identity_ref = reference("azurerm_user_assigned_identity", workspace_identity_id(stack))
+    properties = workspace["body"]["properties"]
+    assert properties["publicNetworkAccess"] == "Disabled"
+    assert properties["hbiWorkspace"] is True
+    assert workspace["identity"] == [{"type": "UserAssigned", "identity_ids": [identity_ref]}]
+    assert properties["primaryUserAssignedIdentity"] == identity_ref
+    assert properties["managedNetwork"]["isolationMode"] == "AllowOnlyApprovedOutbound"
+    vault_ids = [
+        k for k, v in resources(stack, "azurerm_key_vault").items() if "/key_vault/" in v["//"]["metadata"]["path"]
+    ]
+    for attribute, (resource_type, logical_id) in {
+        "storageAccount": ("azurerm_storage_account", only(resources(stack, "azurerm_storage_account"))[0]),
+        "keyVault": ("azurerm_key_vault", vault_ids[0]),
+        "containerRegistry": ("azurerm_container_registry", only(resources(stack, "azurerm_container_registry"))[0]),
+        "applicationInsights": (
+            "azurerm_application_insights",
+            only(resources(stack, "azurerm_application_insights"))[0],
+        ),
     }.items():
-        logical_id, _ = only(resources(stack, resource_type))
-        assert workspace[attribute] == reference(resource_type, logical_id)
+        assert properties[attribute] == reference(resource_type, logical_id)
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_system_datastores_use_identity_auth(stacks: dict[str, Any], env: str) -> None:
+def test_system_datastores_use_identity_auth_in_the_create_request(stacks: dict[str, Any], env: str) -> None:
     stack = platform(stacks, env)
-    workspace_id, _ = only(resources(stack, "azurerm_machine_learning_workspace"))
-    _, update = only(resources(stack, "azapi_update_resource"))
-    assert update["type"].startswith("Microsoft.MachineLearningServices/workspaces@")
-    assert update["resource_id"] == reference("azurerm_machine_learning_workspace", workspace_id)
-    assert update["body"] == {"properties": {"systemDatastoresAuthMode": "identity"}}
+    _, workspace = azapi(stack, WORKSPACE_TYPE)
+    # The first GA version that has the property, spelled as that version's enum spells it.
+    assert workspace["type"] == "Microsoft.MachineLearningServices/workspaces@2025-06-01"
+    assert workspace["body"]["properties"]["systemDatastoresAuthMode"] == "Identity"
+    # a create, not a patch that azapi may drop silently; azapi's own validation stays on
+    assert "azapi_update_resource" not in stack["resource"]
+    assert all(r["schema_validation_enabled"] is True for r in resources(stack, "azapi_resource").values())
     assert stack["terraform"]["required_providers"]["azapi"]["source"] == "azure/azapi"
 
 
@@ -148,7 +171,9 @@ def test_every_service_has_its_private_endpoints_with_dns_zone_groups(stacks: di
     for endpoint in resources(stack, "azurerm_private_endpoint").values():
         connection = endpoint["private_service_connection"]
         assert connection["is_manual_connection"] is False
-        target = re.fullmatch(r"\$\{(azurerm_[a-z_]+)\.[^.]+\.id\}", connection["private_connection_resource_id"])
+        target = re.fullmatch(
+            r"\$\{(azurerm_[a-z_]+|azapi_resource)\.[^.]+\.id\}", connection["private_connection_resource_id"]
+        )
         assert target, connection
         (subresource,) = connection["subresource_names"]
         zones = {zone_name(stacks, env, z) for z in endpoint["private_dns_zone_group"]["private_dns_zone_ids"]}
@@ -191,31 +216,22 @@ def test_no_broad_role_assignments(stacks: dict[str, Any], env: str) -> None:
     for assignment in assignments:
         assert assignment.get("role_definition_name") not in FORBIDDEN_ROLES
         assert not any(role_id in str(assignment.get("role_definition_id", "")) for role_id in FORBIDDEN_ROLE_IDS)
+        if assignment["role_definition_name"] == "Azure AI Enterprise Network Connection Approver":
+            # the one resource-group grant: it only approves private endpoint connections
+            assert resolve_cross_stack(stacks, env, assignment["scope"]).startswith("${azurerm_resource_group.")
+            continue
         # scoped to one resource of this stack, never a subscription or resource group
         assert re.fullmatch(r"\$\{(azurerm|azapi)_[a-z_]+\.[^.]+\.id\}", assignment["scope"]), assignment["scope"]
         assert "resource_group" not in assignment["scope"]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_workspace_waits_for_the_identity_grants(stacks: dict[str, Any], env: str) -> None:
-    stack = platform(stacks, env)
-    _, workspace = only(resources(stack, "azurerm_machine_learning_workspace"))
-    identity = reference("azurerm_user_assigned_identity", workspace_identity_id(stack), "principal_id")
-    grants_on_linked_resources = {
-        f"azurerm_role_assignment.{key}"
-        for key, assignment in resources(stack, "azurerm_role_assignment").items()
-        if assignment["principal_id"] == identity and "azurerm_machine_learning_workspace" not in assignment["scope"]
-    }
-    assert len(grants_on_linked_resources) == 7
-    assert grants_on_linked_resources <= set(workspace["depends_on"])
-
-
-@pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_storage_is_encrypted_with_a_rotating_customer_managed_key(stacks: dict[str, Any], env: str) -> None:
     stack = platform(stacks, env)
-    vault_id, _ = only(resources(stack, "azurerm_key_vault"))
-    key_id, key = only(resources(stack, "azapi_resource"))
-    assert key["type"].startswith("Microsoft.KeyVault/vaults/keys@")
+    key_id, key = azapi(stack, "Microsoft.KeyVault/vaults/keys@")
+    (vault_id,) = [
+        k for k, v in resources(stack, "azurerm_key_vault").items() if "/cmk_key_vault/" in v["//"]["metadata"]["path"]
+    ]
     assert key["parent_id"] == reference("azurerm_key_vault", vault_id)
     properties = key["body"]["properties"]
     assert properties["kty"] == "RSA" and properties["keySize"] >= 3072
@@ -231,7 +247,11 @@ def test_storage_is_encrypted_with_a_rotating_customer_managed_key(stacks: dict[
     ]
     assert grant["role_definition_name"] == "Key Vault Crypto Service Encryption User"
     assert grant["principal_id"] == cmk["user_assigned_identity_id"].replace(".id}", ".principal_id}")
-    assert f"azurerm_role_assignment.{grant_id}" in account["depends_on"]
+    # the account waits for the grant to propagate (see test_first_apply.py)
+    (wait,) = [
+        w for w in resources(stack, "time_sleep").values() if f"azurerm_role_assignment.{grant_id}" in w["depends_on"]
+    ]
+    assert f"time_sleep.{wait['//']['metadata']['uniqueId']}" in account["depends_on"]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -250,7 +270,7 @@ def test_diagnostic_settings_reach_log_analytics(stacks: dict[str, Any], env: st
         "${azurerm_storage_account}/queueServices/default",
         "${azurerm_storage_account}/tableServices/default",
         "${azurerm_container_registry}",
-        "${azurerm_machine_learning_workspace}",
+        "${azapi_resource}",
     } <= targets
 
 
@@ -271,7 +291,8 @@ def test_every_taggable_resource_carries_the_required_tags(stacks: dict[str, Any
         "azurerm_role_assignment",
         "azurerm_monitor_diagnostic_setting",
         "azurerm_storage_container",
-        "azapi_update_resource",
+        "azurerm_monitor_private_link_scoped_service",
+        "time_sleep",
     }
 
 

@@ -23,7 +23,7 @@ from pipelines.steps import (
     terraform_env,
     workflow_template,
 )
-from stacks.naming import STACK_KINDS, stack_name
+from stacks.naming import PIPELINE_STACK_KINDS, stack_name
 
 NAME = "infra"
 SERVICE_ACCOUNT = "infra-pipeline"
@@ -104,7 +104,7 @@ def build(settings: Settings) -> WorkflowTemplate:
         with DAG(name="deploy"):
             previous = "synth"
             Task(name="synth", template=synth)
-            for kind in STACK_KINDS:
+            for kind in PIPELINE_STACK_KINDS:
                 stack = {"stack": _stack_name(kind)}
                 depends = previous if previous == "synth" else f"{previous}.Succeeded"
                 Task(
@@ -126,7 +126,7 @@ def build(settings: Settings) -> WorkflowTemplate:
         with DAG(name="plan-only"):
             # Pull requests: plan every stack against the current state, approve nothing.
             Task(name="synth", template=synth)
-            for kind in STACK_KINDS:
+            for kind in PIPELINE_STACK_KINDS:
                 Task(
                     name=f"plan-{kind}",
                     template=plan,

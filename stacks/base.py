@@ -26,6 +26,12 @@ from stacks.policy import PolicyAspect
 class PlatformStack(TerraformStack):
     """A deployment unit of one environment, with its backend, provider and tags."""
 
+    # Resource providers this stack's apply registers in the subscription. Only the access stack
+    # (applied by an Owner) registers any: the deployer identity has no subscription-scope rights,
+    # so the provider must not try (resource_provider_registrations = "none"; provider docs,
+    # https://registry.terraform.io/providers/hashicorp/azurerm/4.55.0/docs#resource_provider_registrations).
+    resource_providers_to_register: tuple[str, ...] = ()
+
     def __init__(self, scope: Construct, stack_id: str, *, config: EnvironmentConfig) -> None:
         super().__init__(scope, stack_id)
         self.config = config
@@ -46,6 +52,8 @@ class PlatformStack(TerraformStack):
             ],
             # Shared-key auth is off on our storage: data-plane calls use Entra ID.
             storage_use_azuread=True,
+            resource_provider_registrations="none",
+            resource_providers_to_register=list(self.resource_providers_to_register) or None,
         )
         # Order matters: tags are applied before the policy checks them.
         Aspects.of(self).add(TagsAspect(tags=self.tags))

@@ -12,6 +12,7 @@ from constructs import Construct
 from stacks.base import PlatformStack
 from stacks.config import EnvironmentConfig
 from stacks.constructs.avm_interfaces import declare_role_assignments
+from stacks.constructs.data_bootstrap_access import grant_data_bootstrap
 from stacks.constructs.encryption_key import CustomerManagedKey
 from stacks.constructs.identity import WorkloadIdentity
 from stacks.constructs.key_vault import KeyVaultProps, PlatformKeyVault
@@ -196,6 +197,13 @@ class MlPlatformStack(PlatformStack):
                 *registry.role_assignments,
                 *app_insights_grants,
             ],
+        )
+        grant_data_bootstrap(
+            self,
+            config=config,
+            workspace_id=workspace.workspace.id,
+            key_vault_id=key_vault.vault.id,
+            raw_container_id=storage.containers[config.storage.raw_container].id,
         )
 
         outputs = {

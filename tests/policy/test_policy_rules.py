@@ -223,7 +223,7 @@ def test_the_real_stacks_pass_every_rule(binding: None, tmp_path: Path) -> None:
     from cdktf import TerraformStack
 
     stacks = [c for c in app.node.children if isinstance(c, TerraformStack)]
-    assert len(stacks) == 4
+    assert len(stacks) == 6
     for stack in stacks:
         assert evaluate(stack) == []
     assert set(RULES) == {"GR001", "GR002", "GR003", "GR004", "GR005"}

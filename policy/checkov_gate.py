@@ -109,9 +109,8 @@ CHECKLESS_TYPES = frozenset({"azurerm_resource_group"})
 
 
 def checkable_resources(stack_json: dict[str, Any]) -> int:
-    return sum(
-        len(items) for resource_type, items in stack_json.get("resource", {}).items() if resource_type not in CHECKLESS_TYPES
-    )
+    resources = stack_json.get("resource", {})
+    return sum(len(items) for resource_type, items in resources.items() if resource_type not in CHECKLESS_TYPES)
 
 
 def construct_paths(stack_json: dict[str, Any]) -> dict[str, str]:

@@ -62,7 +62,8 @@ class RunnerIdentity(Construct):
         # https://learn.microsoft.com/entra/workload-id/workload-identity-federation-create-trust-user-assigned-managed-identity
         # (audience api://AzureADTokenExchange). Writing two credentials of one identity at once
         # fails with 409 ("Concurrent Federated Identity Credentials writes under the same managed
-        # identity are not supported", workload-identity-federation-considerations#concurrent-updates-arent-supported-user-assigned-managed-identities),
+        # identity are not supported": https://learn.microsoft.com/entra/workload-id/
+        # workload-identity-federation-considerations, "Concurrent updates aren't supported"),
         # so each waits for the previous one.
         self.federated_credentials: list[FederatedIdentityCredential] = []
         for key, spec in sorted(federated_subjects.items()):

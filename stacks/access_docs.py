@@ -48,7 +48,9 @@ def identity_rows(config: EnvironmentConfig) -> list[tuple[str, str, str, str]]:
             for spec in job_grants(job, generic, SCOPE_LABELS).values()
         ]
         if job == DATA_BOOTSTRAP:
-            grants += [f"{role} on {DATA_BOOTSTRAP_SCOPE_LABELS[target]}" for role, target, _ in DATA_BOOTSTRAP_GRANTS.values()]
+            grants += [
+                f"{role} on {DATA_BOOTSTRAP_SCOPE_LABELS[target]}" for role, target, _ in DATA_BOOTSTRAP_GRANTS.values()
+            ]
         name = identity_name(config.environment.project, job, ENV_PLACEHOLDER)
         rows.append((f"`{name}`", RUNS_IN[job], subjects, "<br>".join(grants)))
     return rows
@@ -58,4 +60,3 @@ def identity_table(config: EnvironmentConfig) -> str:
     lines = ["| identity | runs in | federated subject | roles |", "| --- | --- | --- | --- |"]
     lines += [f"| {' | '.join(row)} |" for row in identity_rows(config)]
     return "\n".join(lines)
-

@@ -472,22 +472,20 @@ def _validate_backend(backend: BackendSection, source: str) -> None:
 
 
 def _validate_runners(config: EnvironmentConfig, source: str) -> None:
-    """The pipelines run only azurerm-backed environments; their identities need these."""
-    if config.backend.type != "azurerm":
-        return
-    if not config.runners.automation_key_vault_id:
-        raise ConfigError(
-            source,
-            "runners.automation_key_vault_id",
-            "missing for an azurerm backend (the secrets-reader identity reads the automation secrets there)",
-            "set it to the resource ID of the automation Key Vault",
-        )
     if config.runners.resource_group in (config.names.resource_group, config.backend.resource_group_name):
         raise ConfigError(
             source,
             "runners.resource_group",
             f"{config.runners.resource_group!r} is also the platform or state resource group",
             "give the runner identities their own resource group (infra-apply must not manage them)",
+        )
+    # The pipelines run only azurerm-backed environments; their identities need the vault.
+    if config.backend.type == "azurerm" and not config.runners.automation_key_vault_id:
+        raise ConfigError(
+            source,
+            "runners.automation_key_vault_id",
+            "missing for an azurerm backend (the secrets-reader identity reads the automation secrets there)",
+            "set it to the resource ID of the automation Key Vault",
         )
 
 

@@ -114,6 +114,39 @@ CASES = [
         "single SELECT",
     ),
     ("toml-syntax", replaced('location = "westeurope"', "location = westeurope"), "(syntax)", "not valid TOML"),
+    (
+        "runners-no-automation-vault",
+        replaced(
+            'type = "local"',
+            'type = "azurerm"\nresource_group_name = "rg-state"\nstorage_account_name = "ststate"',
+        ),
+        "runners.automation_key_vault_id",
+        "missing for an azurerm backend",
+    ),
+    (
+        "runners-group-is-platform-group",
+        replaced('resource_group = "rg-globorealty-access-dev"', 'resource_group = "rg-globorealty-ml-dev"'),
+        "runners.resource_group",
+        "also the platform or state resource group",
+    ),
+    (
+        "runners-vault-not-an-id",
+        replaced(
+            'resource_group = "rg-globorealty-access-dev"',
+            'resource_group = "rg-globorealty-access-dev"\nautomation_key_vault_id = "kv-automation"',
+        ),
+        "runners.automation_key_vault_id",
+        "a Key Vault resource ID",
+    ),
+    (
+        "runners-argo-server-account",
+        replaced(
+            'resource_group = "rg-globorealty-access-dev"',
+            'resource_group = "rg-globorealty-access-dev"\nargo_server_service_account = "argo-server"',
+        ),
+        "runners.argo_server_service_account",
+        "<namespace>:<service account name>",
+    ),
 ]
 
 

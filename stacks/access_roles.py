@@ -102,6 +102,10 @@ def role_assignment_condition(role_names: Iterable[str]) -> str:
 
     The shape is Microsoft's "Constrain roles and principal types" example:
     https://learn.microsoft.com/azure/role-based-access-control/delegate-role-assignments-examples
+    (write: request attributes RoleDefinitionId and PrincipalType; delete: resource attribute
+    RoleDefinitionId, https://learn.microsoft.com/azure/role-based-access-control/conditions-authorization-actions-attributes).
+    The same assignment's role, Role Based Access Control Administrator, also grants ``*/read``,
+    which the deployer needs to resolve role names and read what it manages.
     """
     ids = ", ".join(BUILTIN_ROLE_IDS[name] for name in sorted(role_names))
     return (

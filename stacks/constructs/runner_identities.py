@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from cdktf_cdktf_provider_azurerm.federated_identity_credential import FederatedIdentityCredential
 from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
-from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
 from constructs import Construct
 
+from stacks.constructs.identity import WorkloadIdentity
 from stacks.naming import FEDERATION_AUDIENCE
 
 
@@ -56,9 +56,9 @@ class RunnerIdentity(Construct):
         tags: Mapping[str, str],
     ) -> None:
         super().__init__(scope, construct_id)
-        self.identity = UserAssignedIdentity(
-            self, "identity", name=name, location=location, resource_group_name=resource_group_name, tags=dict(tags)
-        )
+        self.identity = WorkloadIdentity(
+            self, "identity", name=name, location=location, resource_group_name=resource_group_name, tags=tags
+        ).identity
         # https://learn.microsoft.com/entra/workload-id/workload-identity-federation-create-trust-user-assigned-managed-identity
         # (audience api://AzureADTokenExchange). Writing two credentials of one identity at once
         # fails with 409 ("Concurrent Federated Identity Credentials writes under the same managed

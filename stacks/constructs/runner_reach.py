@@ -52,32 +52,40 @@ class RunnerReach(Construct):
         )
         # No forwarded traffic, no gateway transit: the runners reach the platform's private
         # endpoints directly, nothing else routes through either VNet.
+        # (construct id, provider, peering name, group and VNet holding it, the VNet it points at)
+        sides = (
+            (
+                "peering_to_runners",
+                None,
+                f"peer-to-{runner_name}",
+                resource_group_name,
+                platform_virtual_network.name,
+                runner_virtual_network_id,
+            ),
+            (
+                "peering_from_runners",
+                runner_provider,
+                f"peer-to-{platform_virtual_network.name}",
+                runner_group,
+                runner_name,
+                platform_virtual_network.id,
+            ),
+        )
         self.peerings = [
             VirtualNetworkPeering(
                 self,
-                "peering_to_runners",
-                name=f"peer-to-{runner_name}",
-                resource_group_name=resource_group_name,
-                virtual_network_name=platform_virtual_network.name,
-                remote_virtual_network_id=runner_virtual_network_id,
+                peering_id,
+                provider=provider,
+                name=name,
+                resource_group_name=group,
+                virtual_network_name=vnet_name,
+                remote_virtual_network_id=remote_id,
                 allow_virtual_network_access=True,
                 allow_forwarded_traffic=False,
                 allow_gateway_transit=False,
                 use_remote_gateways=False,
-            ),
-            VirtualNetworkPeering(
-                self,
-                "peering_from_runners",
-                provider=runner_provider,
-                name=f"peer-to-{platform_virtual_network.name}",
-                resource_group_name=runner_group,
-                virtual_network_name=runner_name,
-                remote_virtual_network_id=platform_virtual_network.id,
-                allow_virtual_network_access=True,
-                allow_forwarded_traffic=False,
-                allow_gateway_transit=False,
-                use_remote_gateways=False,
-            ),
+            )
+            for peering_id, provider, name, group, vnet_name, remote_id in sides
         ]
         self.dns_links = [
             PrivateDnsZoneVirtualNetworkLink(

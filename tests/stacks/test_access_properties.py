@@ -85,7 +85,7 @@ def identity_logical_id(stack: dict[str, Any], job: str) -> str:
     (logical_id,) = [
         key
         for key, body in resources(stack, "azurerm_user_assigned_identity").items()
-        if path_of(body) == f"access-prod/identity_{job.replace('-', '_')}/identity"
+        if path_of(body) == f"access-prod/identity_{job.replace('-', '_')}/identity/identity"
     ]
     return logical_id
 

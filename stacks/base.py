@@ -28,8 +28,8 @@ class PlatformStack(TerraformStack):
 
     # Resource providers this stack's apply registers in the subscription. Only the access stack
     # (applied by an Owner) registers any: the deployer identity has no subscription-scope rights,
-    # so the provider must not try (resource_provider_registrations = "none"; provider docs,
-    # https://registry.terraform.io/providers/hashicorp/azurerm/4.55.0/docs#resource_provider_registrations).
+    # so the provider must not try (resource_provider_registrations = "none"; the two settings
+    # combine: azurerm v4.55.0 website/docs/index.html.markdown, "Resource Provider Registrations").
     resource_providers_to_register: tuple[str, ...] = ()
 
     def __init__(self, scope: Construct, stack_id: str, *, config: EnvironmentConfig) -> None:

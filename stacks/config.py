@@ -12,7 +12,7 @@ import ipaddress
 import re
 import tomllib
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -510,6 +510,27 @@ def parse_environment_config(data: Mapping[str, Any], *, source: str, expected_n
             "list only additional regions",
         )
     return config
+
+
+def validate_environments(configs: Sequence[EnvironmentConfig], *, sources: Sequence[str]) -> None:
+    """Rules across the environments deployed together: no runner VNet serves two of them.
+
+    Each environment links its private DNS zones (privatelink.blob.core.windows.net, ...) to its
+    runner VNet, and Azure refuses a second zone of the same name on one VNet ("A virtual network
+    cannot be linked to multiple zones with overlapping namespaces"; Private Link FAQ, "Can we link
+    multiple private DNS zones with the same name?": https://learn.microsoft.com/azure/private-link/private-link-faq).
+    """
+    seen: dict[str, str] = {}
+    for config, source in zip(configs, sources, strict=True):
+        vnet = config.runners.virtual_network_id
+        if vnet and vnet.lower() in seen:
+            raise ConfigError(
+                source,
+                "runners.virtual_network_id",
+                f"is also the runner VNet of environment {seen[vnet.lower()]!r}",
+                "give each environment its own runner VNet, or leave it empty where no pipeline runs",
+            )
+        seen[vnet.lower()] = config.name
 
 
 def parse_environment_toml(text: str, *, source: str, expected_name: str) -> EnvironmentConfig:

@@ -39,6 +39,9 @@ def grant_data_bootstrap(
     # role reads secrets only (not the storage CMK, a key); the vault is also the workspace's,
     # so this identity can read the workspace's own secrets too, which it could obtain through
     # AzureML Data Scientist on the workspace's connections anyway.
+    # A container created with storage_account_id has the resource manager ID as its id
+    # (azurerm v4.55.0 internal/services/storage/storage_container_resource.go, NewStorageContainerID),
+    # so it is a valid role assignment scope.
     targets = {"workspace": workspace_id, "key_vault": key_vault_id, "raw_container": raw_container_id}
     return [
         RoleAssignment(

@@ -236,9 +236,17 @@ def test_outputs_give_the_pipelines_their_ids_and_nothing_secret(stacks: dict[st
     assert outputs["artifact_container_name"]["value"] == "${azurerm_storage_container.artifact_container.name}"
 
 
-@pytest.mark.parametrize("env", ["dev", "prod"])
-def test_runner_vnet_is_peered_both_ways_and_linked_to_every_zone(stacks: dict[str, Any], env: str) -> None:
-    network = stacks[f"network-{env}"]
+def test_dev_has_no_runner_reach(stacks: dict[str, Any]) -> None:
+    """config/dev.toml leaves runners.virtual_network_id empty: no pipeline runs dev."""
+    network = stacks["network-dev"]
+    assert resources(network, "azurerm_virtual_network_peering") == {}
+    links = resources(network, "azurerm_private_dns_zone_virtual_network_link").values()
+    (vnet_id, _) = only(resources(network, "azurerm_virtual_network"))
+    assert {link["virtual_network_id"] for link in links} == {reference("azurerm_virtual_network", vnet_id)}
+
+
+def test_runner_vnet_is_peered_both_ways_and_linked_to_every_zone(stacks: dict[str, Any]) -> None:
+    network = stacks["network-prod"]
     peerings = resources(network, "azurerm_virtual_network_peering")
     assert len(peerings) == 2
     for peering in peerings.values():

@@ -436,3 +436,10 @@ def test_a_grant_names_exactly_one_role() -> None:
         ScopedGrantSpec(scope="/x", description="d")
     with pytest.raises(ValueError, match="exactly one"):
         ScopedGrantSpec(scope="/x", description="d", role_definition_name="Reader", role_definition_id="/id")
+
+
+def test_no_doc_asks_for_a_hand_made_identity_or_grant() -> None:
+    """Identities, federated credentials and role assignments are code (docs/access.md), not `az` steps."""
+    manual = re.compile(r"az (role assignment create|identity create|identity federated-credential create)")
+    for doc in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+        assert not manual.search(doc.read_text(encoding="utf-8")), doc.name

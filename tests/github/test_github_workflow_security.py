@@ -181,3 +181,12 @@ def test_every_make_target_the_ci_calls_is_defined() -> None:
     called = {script.split()[1] for script in scripts if script.startswith("make ")}
     assert called == {"install", "lint", "test", "synth", "policy", "argo-check", "plan"}
     assert called - defined == set(), "the workflow calls make targets that no Makefile defines"
+
+
+def test_the_plan_script_plans_the_pipeline_stacks_in_order() -> None:
+    """The access stack is applied by an Owner only; the plan covers what the pipelines apply."""
+    from stacks.naming import PIPELINE_STACK_KINDS
+
+    script = (GITHUB_DIR / "scripts" / "terraform-plan.sh").read_text(encoding="utf-8")
+    (line,) = [line for line in script.splitlines() if line.startswith("stacks=(")]
+    assert re.findall(r'"([a-z]+)-\$\{env_name\}"', line) == list(PIPELINE_STACK_KINDS)

@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from stacks.config import ConfigError, EnvironmentConfig, parse_environment_toml
+from stacks.config import ConfigError, EnvironmentConfig, parse_environment_toml, validate_environments
 
 REPO_CONFIG_DIR = Path(__file__).resolve().parent / "config"
 DEFAULT_ENVIRONMENT = "dev"
@@ -46,6 +46,7 @@ def load_configs(selection: str, config_dir: Path) -> list[EnvironmentConfig]:
             )
         display = f"{config_dir.name}/{path.name}"
         configs.append(parse_environment_toml(path.read_text(encoding="utf-8"), source=display, expected_name=name))
+    validate_environments(configs, sources=[f"{config_dir.name}/{name}.toml" for name in wanted])
     return configs
 
 

@@ -31,7 +31,7 @@ from pipelines.steps import (
     terraform_env,
     workflow_template,
 )
-from stacks.naming import INFRA_APPLY, INFRA_PLAN, STACK_KINDS, stack_name
+from stacks.naming import INFRA_APPLY, INFRA_PLAN, PIPELINE_STACK_KINDS, stack_name
 
 NAME = "infra"
 STACK_DIR = CDKTF_OUT + "/stacks/{{inputs.parameters.stack}}"
@@ -189,7 +189,7 @@ def build(settings: Settings, env: Environment) -> dict[str, Any]:
         with DAG(name="deploy"):
             previous = "synth"
             Task(name="synth", template=synth)
-            for kind in STACK_KINDS:
+            for kind in PIPELINE_STACK_KINDS:
                 stack = Parameter(name="stack", value=stack_name(kind, env.name))
                 depends = previous if previous == "synth" else f"{previous}.Succeeded"
                 Task(
@@ -216,7 +216,7 @@ def build(settings: Settings, env: Environment) -> dict[str, Any]:
         with DAG(name="plan-only"):
             # Pull requests: plan every stack against the current state, approve nothing.
             Task(name="synth", template=synth)
-            for kind in STACK_KINDS:
+            for kind in PIPELINE_STACK_KINDS:
                 Task(
                     name=f"plan-{kind}",
                     template=plan,

@@ -1,4 +1,4 @@
-"""Builds the CDKTF app: two stacks per environment."""
+"""Builds the CDKTF app: three stacks per environment, in ``STACK_KINDS`` order."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 from cdktf import App
 
+from stacks.access_stack import AccessStack
 from stacks.config import EnvironmentConfig
-from stacks.naming import ML_PLATFORM, NETWORK, stack_name
+from stacks.naming import ACCESS, ML_PLATFORM, NETWORK, stack_name
 from stacks.network_stack import NetworkStack
 from stacks.platform_stack import MlPlatformStack
 
@@ -16,6 +17,11 @@ def build_app(*, configs: Sequence[EnvironmentConfig], outdir: str | None = None
     """Declare every stack of the given environments (nothing is written yet)."""
     app = App(outdir=outdir) if outdir else App()
     for config in configs:
+        access = AccessStack(app, stack_name(ACCESS, config.name), config=config)
         network = NetworkStack(app, stack_name(NETWORK, config.name), config=config)
-        MlPlatformStack(app, stack_name(ML_PLATFORM, config.name), config=config, network=network)
+        platform = MlPlatformStack(app, stack_name(ML_PLATFORM, config.name), config=config, network=network)
+        # Looked up by name, not referenced: say the order explicitly (cdktf deploys dependencies
+        # first and refuses a stack whose dependencies are neither deployed in the run nor listed).
+        network.add_dependency(access)
+        platform.add_dependency(access)
     return app

@@ -33,6 +33,12 @@ AZAPI_VERSION = "2.12.0"
 class PlatformStack(TerraformStack):
     """A deployment unit of one environment, with its backend, provider and tags."""
 
+    # Resource providers this stack's apply registers in the subscription. Only the access stack
+    # (applied by an Owner) registers any: the deployer identity has no subscription-scope rights,
+    # so the provider must not try (resource_provider_registrations = "none"; the two settings
+    # combine: azurerm v4.55.0 website/docs/index.html.markdown, "Resource Provider Registrations").
+    resource_providers_to_register: tuple[str, ...] = ()
+
     def __init__(self, scope: Construct, stack_id: str, *, config: EnvironmentConfig) -> None:
         super().__init__(scope, stack_id)
         self.config = config
@@ -61,6 +67,8 @@ class PlatformStack(TerraformStack):
             ],
             # Shared-key auth is off on our storage: data-plane calls use Entra ID.
             storage_use_azuread=True,
+            resource_provider_registrations="none",
+            resource_providers_to_register=list(self.resource_providers_to_register) or None,
         )
         # Order matters: tags are applied before the policy checks them.
         Aspects.of(self).add(TagsAspect(tags=self.tags))

@@ -12,7 +12,7 @@ import ipaddress
 import re
 import tomllib
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -355,6 +355,18 @@ _GITHUB_REPOSITORY = _name_rule(
 )
 
 
+_KEY_VAULT_ID = _name_rule(
+    r"(/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[\w\-.()]+/providers/Microsoft\.KeyVault/vaults/[A-Za-z0-9-]{3,24})?",
+    "empty, or a Key Vault resource ID",
+    "/subscriptions/<guid>/resourceGroups/rg-aks/providers/Microsoft.KeyVault/vaults/kv-automation",
+)
+_SERVICE_ACCOUNT = _name_rule(
+    r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?:[a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?",
+    "<namespace>:<service account name> of a Kubernetes ServiceAccount",
+    "argo:argo-server",
+)
+
+
 @dataclass(frozen=True, kw_only=True)
 class RunnersSection:
     """Where the pipelines run: the one source of truth for the identities' federated subjects."""
@@ -371,6 +383,19 @@ class RunnersSection:
         CONTAINER_NAME,
         default="argo-artifacts",
         doc="Argo artifact repository: container in the backend storage account (backend.storage_account_name)",
+    )
+    resource_group: str = rule(
+        RESOURCE_GROUP_NAME, doc="resource group of the runner identities (created by the access stack, first)"
+    )
+    automation_key_vault_id: str = rule(
+        _KEY_VAULT_ID,
+        default="",
+        doc="resource ID of the Key Vault External Secrets syncs the automation secrets from (azurerm backends)",
+    )
+    argo_server_service_account: str = rule(
+        _SERVICE_ACCOUNT,
+        default="argo:argo-server",
+        doc="<namespace>:<name> of the Argo server's ServiceAccount (reads the artifact repository)",
     )
 
 
@@ -522,6 +547,24 @@ def _validate_backend(backend: BackendSection, source: str) -> None:
             raise ConfigError(source, f"backend.{name}", *verdict)
 
 
+def _validate_runners(config: EnvironmentConfig, source: str) -> None:
+    if config.runners.resource_group in (config.names.resource_group, config.backend.resource_group_name):
+        raise ConfigError(
+            source,
+            "runners.resource_group",
+            f"{config.runners.resource_group!r} is also the platform or state resource group",
+            "give the runner identities their own resource group (infra-apply must not manage them)",
+        )
+    # The pipelines run only azurerm-backed environments; their identities need the vault.
+    if config.backend.type == "azurerm" and not config.runners.automation_key_vault_id:
+        raise ConfigError(
+            source,
+            "runners.automation_key_vault_id",
+            "missing for an azurerm backend (the secrets-reader identity reads the automation secrets there)",
+            "set it to the resource ID of the automation Key Vault",
+        )
+
+
 def parse_environment_config(data: Mapping[str, Any], *, source: str, expected_name: str) -> EnvironmentConfig:
     """Validate a parsed TOML document; raise ConfigError naming the first problem."""
     config: EnvironmentConfig = _build(EnvironmentConfig, data, source, "")
@@ -544,6 +587,7 @@ def parse_environment_config(data: Mapping[str, Any], *, source: str, expected_n
             "use 'AllowOnlyApprovedOutbound' (or 'AllowInternetOutbound')",
         )
     _validate_backend(config.backend, source)
+    _validate_runners(config, source)
     if config.environment.location in config.registry.geo_replication_locations:
         raise ConfigError(
             source,
@@ -552,6 +596,27 @@ def parse_environment_config(data: Mapping[str, Any], *, source: str, expected_n
             "list only additional regions",
         )
     return config
+
+
+def validate_environments(configs: Sequence[EnvironmentConfig], *, sources: Sequence[str]) -> None:
+    """Rules across the environments deployed together: no runner VNet serves two of them.
+
+    Each environment links its private DNS zones (privatelink.blob.core.windows.net, ...) to its
+    runner VNet, and Azure refuses a second zone of the same name on one VNet ("A virtual network
+    cannot be linked to multiple zones with overlapping namespaces"; Private Link FAQ, "Can we link
+    multiple private DNS zones with the same name?": https://learn.microsoft.com/azure/private-link/private-link-faq).
+    """
+    seen: dict[str, str] = {}
+    for config, source in zip(configs, sources, strict=True):
+        vnet = config.runners.virtual_network_id
+        if vnet and vnet.lower() in seen:
+            raise ConfigError(
+                source,
+                "runners.virtual_network_id",
+                f"is also the runner VNet of environment {seen[vnet.lower()]!r}",
+                "give each environment its own runner VNet, or leave it empty where no pipeline runs",
+            )
+        seen[vnet.lower()] = config.name
 
 
 def parse_environment_toml(text: str, *, source: str, expected_name: str) -> EnvironmentConfig:

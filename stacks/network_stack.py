@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
+from cdktf_cdktf_provider_azurerm.data_azurerm_resource_group import DataAzurermResourceGroup
 from constructs import Construct
 
 from stacks.base import PlatformStack
 from stacks.config import EnvironmentConfig
 from stacks.constructs.network import PlatformNetwork, SubnetSpec
 from stacks.constructs.private_dns import PrivateDnsZones
+from stacks.constructs.runner_reach import RunnerReach
 
 
 class NetworkStack(PlatformStack):
     def __init__(self, scope: Construct, stack_id: str, *, config: EnvironmentConfig) -> None:
         super().__init__(scope, stack_id, config=config)
         names = config.names
-        self.resource_group = ResourceGroup(
-            self, "resource_group", name=names.resource_group, location=config.environment.location, tags=self.tags
-        )
+        # Created by the access stack (the deployer's rights are scoped to it): looked up here.
+        self.resource_group = DataAzurermResourceGroup(self, "resource_group", name=names.resource_group)
         self.network = PlatformNetwork(
             self,
             "network",
@@ -39,6 +39,16 @@ class NetworkStack(PlatformStack):
             link_name=f"link-{names.virtual_network}",
             tags=self.tags,
         )
+        if config.runners.virtual_network_id:
+            RunnerReach(
+                self,
+                "runner_reach",
+                runner_virtual_network_id=config.runners.virtual_network_id,
+                platform_virtual_network=self.network.virtual_network,
+                resource_group_name=self.resource_group.name,
+                zones=self.dns.zones,
+                tags=self.tags,
+            )
 
     @property
     def private_endpoint_subnet_id(self) -> str:

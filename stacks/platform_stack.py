@@ -19,6 +19,7 @@ from stacks.base import PlatformStack
 from stacks.config import EnvironmentConfig
 from stacks.constructs.avm_interfaces import declare_role_assignments
 from stacks.constructs.compute import ComputeClusterProps, ImageBuildCluster
+from stacks.constructs.data_bootstrap_access import grant_data_bootstrap
 from stacks.constructs.encryption_key import CustomerManagedKey
 from stacks.constructs.identity import WorkloadIdentity
 from stacks.constructs.key_vault import KeyVaultProps, PlatformKeyVault
@@ -97,6 +98,13 @@ class MlPlatformStack(PlatformStack):
         self.storage = self._storage()
         self.registry = self._registry()
         self.workspace = self._workspace()
+        grant_data_bootstrap(
+            self,
+            config=config,
+            workspace_id=self.workspace.id,
+            key_vault_id=self.key_vault.vault.id,
+            raw_container_id=self.storage.containers[config.storage.raw_container].id,
+        )
         self._image_build_cluster()
         self._outputs()
 

@@ -372,3 +372,9 @@ def policy_lines(error: BaseException) -> list[str] | None:
     """The violation lines carried by an exception that crossed jsii, if it is one."""
     lines = [line for line in str(error).splitlines() if line.startswith(VIOLATION_PREFIX)]
     return lines or None
+
+
+# The access stack's rules (GR009-GR011) live with it; registered here so every stack gets them.
+from stacks.access_policy import ACCESS_RULES  # noqa: E402  (imports this module's helpers)
+
+RULES.update(ACCESS_RULES)

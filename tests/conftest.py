@@ -17,8 +17,10 @@ from typing import Any
 
 import pytest
 
+from stacks.naming import STACK_KINDS, stack_name
+
 REPO = Path(__file__).resolve().parents[1]
-ALL_STACKS = ("network-dev", "mlplatform-dev", "network-prod", "mlplatform-prod")
+ALL_STACKS = tuple(stack_name(kind, env) for env in ("dev", "prod") for kind in STACK_KINDS)
 
 
 def synth_command_env(outdir: Path, *, mode: str = "fast", environments: str = "all") -> dict[str, str]:

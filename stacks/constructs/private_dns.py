@@ -40,6 +40,7 @@ class PrivateDnsZones(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.zone_ids: dict[str, str] = {}
+        self.zones: dict[str, PrivateDnsZone] = {}
         for key, zone_name in PRIVATE_DNS_ZONES.items():
             zone = PrivateDnsZone(
                 self, f"zone_{key}", name=zone_name, resource_group_name=resource_group_name, tags=dict(tags)
@@ -55,3 +56,4 @@ class PrivateDnsZones(Construct):
                 tags=dict(tags),
             )
             self.zone_ids[key] = zone.id
+            self.zones[key] = zone

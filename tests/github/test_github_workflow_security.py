@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from stacks.naming import GITHUB_TENANT_VARIABLE, github_client_id_variable, github_subscription_variable
 from tests.github.workflow_files import (
     ACTION_FILES,
     GITHUB_DIR,
@@ -20,6 +21,7 @@ from tests.github.workflow_files import (
 PINNED = re.compile(r"^(?P<action>[\w.-]+/[\w.-]+(?:/[\w./-]+)?)@(?P<sha>[0-9a-f]{40})$")
 VERSION_COMMENT = re.compile(r"^v\d+\.\d+\.\d+$")
 WORKFLOW = load_yaml(REPO / ".github" / "workflows" / "pull-request.yml")
+WORKFLOW_TEXT = (REPO / ".github" / "workflows" / "pull-request.yml").read_text(encoding="utf-8")
 JOBS: dict[str, dict[str, Any]] = WORKFLOW["jobs"]
 # Jobs that may hold an Azure token: exactly those that log in to Azure.
 PLAN_JOBS = [name for name, job in JOBS.items() if any("azure/login@" in step.get("uses", "") for step in job["steps"])]
@@ -133,16 +135,35 @@ def test_plans_cover_every_environment_never_race_and_skip_forks(job_name: str) 
     assert job["needs"] == "checks"
 
 
+def variables_used(text: str) -> set[str]:
+    return set(re.findall(r"\bvars\.([A-Za-z0-9_]+)", text))
+
+
+def test_variables_used_finds_every_variable_reference() -> None:
+    text = "a: ${{ vars.AZURE_TENANT_ID }}\nb: ${{ vars.OTHER_ID }} c: ${{ env.NOT_A_VAR }}"
+    assert variables_used(text) == {"AZURE_TENANT_ID", "OTHER_ID"}
+
+
+@pytest.mark.parametrize("job_name", PLAN_JOBS)
+def test_plans_run_on_github_hosted_runners(job_name: str) -> None:
+    """docs/access.md, "Remote state": the plan job stays off the cluster network (no self-hosted runner)."""
+    assert str(JOBS[job_name]["runs-on"]).startswith("ubuntu-")
+
+
 @pytest.mark.parametrize("job_name", PLAN_JOBS)
 def test_plans_authenticate_by_oidc_with_ids_from_variables(job_name: str) -> None:
     job = JOBS[job_name]
     env = job["env"]
     assert env["ARM_USE_OIDC"] == "true" and env["ARM_USE_AZUREAD"] == "true"
-    assert env["ARM_TENANT_ID"] == "${{ vars.AZURE_TENANT_ID }}"
+    # Variable names come from stacks/naming.py, which also names them in the access stack's outputs.
+    assert env["ARM_TENANT_ID"] == f"${{{{ vars.{GITHUB_TENANT_VARIABLE} }}}}"
+    expected_variables = {GITHUB_TENANT_VARIABLE}
     for entry in job["strategy"]["matrix"]["include"]:
-        suffix = entry["env"].upper()
-        assert entry["client-id"] == f"${{{{ vars.AZURE_CLIENT_ID_{suffix} }}}}"
-        assert entry["subscription-id"] == f"${{{{ vars.AZURE_SUBSCRIPTION_ID_{suffix} }}}}"
+        client, subscription = github_client_id_variable(entry["env"]), github_subscription_variable(entry["env"])
+        assert entry["client-id"] == f"${{{{ vars.{client} }}}}"
+        assert entry["subscription-id"] == f"${{{{ vars.{subscription} }}}}"
+        expected_variables |= {client, subscription}
+    assert variables_used(WORKFLOW_TEXT) == expected_variables
     login = next(step for step in _steps(job) if "azure/login@" in step.get("uses", ""))
     assert set(login["with"]) == {"client-id", "tenant-id", "subscription-id"}
     steps = _steps(job)
@@ -160,3 +181,12 @@ def test_every_make_target_the_ci_calls_is_defined() -> None:
     called = {script.split()[1] for script in scripts if script.startswith("make ")}
     assert called == {"install", "lint", "test", "synth", "policy", "argo-check", "plan"}
     assert called - defined == set(), "the workflow calls make targets that no Makefile defines"
+
+
+def test_the_plan_script_plans_the_pipeline_stacks_in_order() -> None:
+    """The access stack is applied by an Owner only; the plan covers what the pipelines apply."""
+    from stacks.naming import PIPELINE_STACK_KINDS
+
+    script = (GITHUB_DIR / "scripts" / "terraform-plan.sh").read_text(encoding="utf-8")
+    (line,) = [line for line in script.splitlines() if line.startswith("stacks=(")]
+    assert re.findall(r'"([a-z]+)-\$\{env_name\}"', line) == list(PIPELINE_STACK_KINDS)

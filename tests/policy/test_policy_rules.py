@@ -163,6 +163,37 @@ def public_workspace(stack: Any) -> None:
     endpoint(stack, attribute(workspace, "id"))
 
 
+def federated(stack: Any, *, issuer: str, subject: str, audience: str = "api://AzureADTokenExchange") -> None:
+    from cdktf_cdktf_provider_azurerm.federated_identity_credential import FederatedIdentityCredential
+
+    FederatedIdentityCredential(
+        stack,
+        "credential",
+        name="fic",
+        resource_group_name="rg",
+        parent_id="/identity",
+        issuer=issuer,
+        subject=subject,
+        audience=[audience],
+    )
+
+
+def custom_role(stack: Any, *, actions: list[str], scope: str = "/subscriptions/0/resourceGroups/rg") -> None:
+    from cdktf_cdktf_provider_azurerm.role_definition import RoleDefinition, RoleDefinitionPermissions
+
+    RoleDefinition(
+        stack,
+        "role",
+        name="custom",
+        scope=scope,
+        permissions=[RoleDefinitionPermissions(actions=actions)],
+        assignable_scopes=[scope],
+    )
+
+
+AKS_ISSUER = "https://westeurope.oic.prod-aks.azure.com/t/c/"
+GITHUB = "https://token.actions.githubusercontent.com"
+
 CASES: list[tuple[str, Callable[[Any], None], str]] = [
     (
         "contributor-by-name",
@@ -244,6 +275,46 @@ CASES: list[tuple[str, Callable[[Any], None], str]] = [
         workspace_on_the_cmk_vault,
         "test/workspace: GR008 links a vault holding a customer-managed key as its workload Key Vault",
     ),
+    (
+        "wildcard-github-subject",
+        lambda s: federated(s, issuer=GITHUB, subject="repo:org/repo:*"),
+        "test/credential: GR009 subject 'repo:org/repo:*' is not one exact GitHub subject",
+    ),
+    (
+        "namespace-wide-subject",
+        lambda s: federated(s, issuer=AKS_ISSUER, subject="system:serviceaccount:ml-pipelines"),
+        "test/credential: GR009 subject 'system:serviceaccount:ml-pipelines' is not one exact ServiceAccount subject",
+    ),
+    (
+        "http-issuer",
+        lambda s: federated(s, issuer="http://issuer", subject="system:serviceaccount:ns:sa"),
+        "test/credential: GR009 issuer 'http://issuer' is not an https URL",
+    ),
+    (
+        "other-audience",
+        lambda s: federated(s, issuer=AKS_ISSUER, subject="system:serviceaccount:ns:sa", audience="api://other"),
+        "test/credential: GR009 audience must be exactly the token exchange",
+    ),
+    (
+        "wildcard-custom-role",
+        lambda s: custom_role(s, actions=["*"]),
+        "test/role: GR010 custom role allows '*'",
+    ),
+    (
+        "authorization-custom-role",
+        lambda s: custom_role(s, actions=["Microsoft.Authorization/roleAssignments/write"]),
+        "test/role: GR010 custom role allows 'Microsoft.Authorization/roleAssignments/write'",
+    ),
+    (
+        "subscription-wide-custom-role",
+        lambda s: custom_role(s, actions=["Microsoft.Storage/*"], scope="/subscriptions/0"),
+        "test/role: GR010 custom role is assignable at '/subscriptions/0'",
+    ),
+    (
+        "unconditioned-rbac-admin",
+        lambda s: role(s, role_definition_name="Role Based Access Control Administrator"),
+        "test/grant: GR011 assigns 'Role Based Access Control Administrator' without a condition",
+    ),
 ]
 # Cases that need the provider's default storage data-plane polling declared.
 POLLING_PROVIDER = {"storage-data-plane-feature"}
@@ -276,6 +347,8 @@ def test_compliant_resources_pass(synth_test_stack: AppBuilder) -> None:
     def declare(stack: Any) -> None:
         compliant_storage(stack)
         role(stack, role_definition_name="Reader")
+        federated(stack, issuer=GITHUB, subject="repo:org/repo:pull_request")
+        custom_role(stack, actions=["Microsoft.Storage/*"])
 
     stack_dir = synth_test_stack(declare)
     assert (stack_dir / "cdk.tf.json").is_file()
@@ -317,10 +390,22 @@ def test_the_real_stacks_pass_every_rule(binding: None, tmp_path: Path) -> None:
     from cdktf import TerraformStack
 
     stacks = [c for c in app.node.children if isinstance(c, TerraformStack)]
-    assert len(stacks) == 4
+    assert len(stacks) == 6
     for stack in stacks:
         assert evaluate(stack) == []
-    assert set(RULES) == {"GR001", "GR002", "GR003", "GR004", "GR005", "GR006", "GR007", "GR008"}
+    assert set(RULES) == {
+        "GR001",
+        "GR002",
+        "GR003",
+        "GR004",
+        "GR005",
+        "GR006",
+        "GR007",
+        "GR008",
+        "GR009",
+        "GR010",
+        "GR011",
+    }
 
 
 def test_main_reports_violations_one_per_line_and_exits_3(

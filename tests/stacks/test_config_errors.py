@@ -145,6 +145,39 @@ CASES = [
         "30 to 1800",
     ),
     ("toml-syntax", replaced('location = "westeurope"', "location = westeurope"), "(syntax)", "not valid TOML"),
+    (
+        "runners-no-automation-vault",
+        replaced(
+            'type = "local"',
+            'type = "azurerm"\nresource_group_name = "rg-state"\nstorage_account_name = "ststate"',
+        ),
+        "runners.automation_key_vault_id",
+        "missing for an azurerm backend",
+    ),
+    (
+        "runners-group-is-platform-group",
+        replaced('resource_group = "rg-globorealty-access-dev"', 'resource_group = "rg-globorealty-ml-dev"'),
+        "runners.resource_group",
+        "also the platform or state resource group",
+    ),
+    (
+        "runners-vault-not-an-id",
+        replaced(
+            'resource_group = "rg-globorealty-access-dev"',
+            'resource_group = "rg-globorealty-access-dev"\nautomation_key_vault_id = "kv-automation"',
+        ),
+        "runners.automation_key_vault_id",
+        "a Key Vault resource ID",
+    ),
+    (
+        "runners-argo-server-account",
+        replaced(
+            'resource_group = "rg-globorealty-access-dev"',
+            'resource_group = "rg-globorealty-access-dev"\nargo_server_service_account = "argo-server"',
+        ),
+        "runners.argo_server_service_account",
+        "<namespace>:<service account name>",
+    ),
 ]
 
 
@@ -211,3 +244,17 @@ def test_readme_documents_every_config_key() -> None:
         key for key, _ in describe_keys() if f"`{key.split('.')[1]}`" not in rows.get(key.split(".")[0], "")
     ]
     assert undocumented == []
+
+
+def test_two_environments_cannot_share_a_runner_vnet(tmp_path: Path) -> None:
+    """Azure refuses two same-named private DNS zones on one VNet: each runner VNet serves one environment."""
+    prod = (REPO / "config" / "prod.toml").read_text()
+    vnet = next(line for line in prod.splitlines() if line.startswith("virtual_network_id"))
+    config_dir = write_config(tmp_path / "config", prod, name="prod")
+    write_config(config_dir, replaced('virtual_network_id = ""', vnet))
+    with pytest.raises(ConfigError) as caught:
+        load_configs("dev,prod", config_dir)
+    assert str(caught.value).startswith(
+        "config/prod.toml: runners.virtual_network_id: is also the runner VNet of environment 'dev'; fix: "
+    )
+    assert [c.name for c in load_configs("prod", config_dir)] == ["prod"]

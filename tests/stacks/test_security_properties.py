@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import ALL_STACKS
 from tests.stacks.tf_json import all_resources, only, reference, resources
 
 ENVIRONMENTS = ("dev", "prod")
@@ -274,7 +275,7 @@ def test_diagnostic_settings_reach_log_analytics(stacks: dict[str, Any], env: st
     } <= targets
 
 
-@pytest.mark.parametrize("stack_name", ["network-dev", "mlplatform-dev", "network-prod", "mlplatform-prod"])
+@pytest.mark.parametrize("stack_name", ALL_STACKS)
 def test_every_taggable_resource_carries_the_required_tags(stacks: dict[str, Any], stack_name: str) -> None:
     env = stack_name.rsplit("-", 1)[1]
     untagged_types = set()
@@ -293,6 +294,9 @@ def test_every_taggable_resource_carries_the_required_tags(stacks: dict[str, Any
         "azurerm_storage_container",
         "azurerm_monitor_private_link_scoped_service",
         "time_sleep",
+        "azurerm_virtual_network_peering",
+        "azurerm_federated_identity_credential",
+        "azurerm_role_definition",
     }
 
 

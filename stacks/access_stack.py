@@ -1,0 +1,138 @@
+"""Deployment unit 0 (``access-<env>``): who may deploy and run what, applied first, by an Owner.
+
+It holds what the pipelines' identities cannot create for themselves:
+
+- the platform resource group (the deployer's rights are scoped to it, so it must exist first);
+- for azurerm-backed environments (the only ones the pipelines run), one user-assigned identity
+  per job with federated credentials (no secret anywhere) and least-privilege grants, the Argo
+  artifact container in the state account, and the custom roles those grants use.
+
+Network reach (peering and DNS links to the runner VNet) is declared by the network stack, where
+the platform VNet and zones are (stacks/constructs/runner_reach.py); this unit grants the deployer
+the narrow rights on the runner VNet that it needs for that. See docs/access.md.
+"""
+
+from __future__ import annotations
+
+from cdktf import TerraformOutput
+from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermClientConfig
+from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
+from cdktf_cdktf_provider_azurerm.role_definition import RoleDefinition, RoleDefinitionPermissions
+from cdktf_cdktf_provider_azurerm.storage_container import StorageContainer
+from constructs import Construct
+
+from stacks.access_grants import JobGrants, job_grants, job_subjects
+from stacks.access_roles import DEPLOYER_RESOURCE_PROVIDERS, RUNNER_NETWORK_ACTIONS, deployer_actions
+from stacks.base import PlatformStack
+from stacks.config import EnvironmentConfig
+from stacks.constructs.runner_identities import RunnerIdentity
+from stacks.naming import (
+    GITHUB_PLAN,
+    GITHUB_TENANT_VARIABLE,
+    JOBS_WITH_IDENTITY,
+    github_client_id_variable,
+    identity_name,
+)
+
+
+def resource_group_of(resource_id: str) -> str:
+    """``/subscriptions/<s>/resourceGroups/<g>`` of an ARM resource ID."""
+    parts = resource_id.split("/")
+    return "/".join(parts[:5])
+
+
+class AccessStack(PlatformStack):
+    # Registered once by the Owner's apply, so the deployer (no subscription-scope rights) never
+    # has to: the other stacks set resource_provider_registrations = "none".
+    resource_providers_to_register = DEPLOYER_RESOURCE_PROVIDERS
+
+    def __init__(self, scope: Construct, stack_id: str, *, config: EnvironmentConfig) -> None:
+        super().__init__(scope, stack_id, config=config)
+        location, runners = config.environment.location, config.runners
+        # Moved here from the network stack: infra-apply's rights are scoped to this group.
+        self.platform_resource_group = ResourceGroup(
+            self, "platform_resource_group", name=config.names.resource_group, location=location, tags=self.tags
+        )
+        TerraformOutput(
+            self,
+            "platform_resource_group_name",
+            value=self.platform_resource_group.name,
+            description="resource group the deployer identity may deploy into",
+        )
+        self.identities: dict[str, RunnerIdentity] = {}
+        if config.backend.type != "azurerm":
+            # Local state lives on one workstation: no pipeline deploys or runs this
+            # environment, so it needs no runner identity (its operator deploys everything).
+            return
+        client = DataAzurermClientConfig(self, "client_config")
+        runners_group = ResourceGroup(
+            self, "runners_resource_group", name=runners.resource_group, location=location, tags=self.tags
+        )
+        # The state account pre-exists (docs/access.md, "Remote state"); the artifact container
+        # is created in it through the resource manager, like every container here.
+        state_account_id = (
+            f"/subscriptions/{client.subscription_id}/resourceGroups/{config.backend.resource_group_name}"
+            f"/providers/Microsoft.Storage/storageAccounts/{config.backend.storage_account_name}"
+        )
+        artifacts = StorageContainer(
+            self,
+            "artifact_container",
+            name=runners.artifact_container,
+            storage_account_id=state_account_id,
+            container_access_type="private",
+        )
+        platform_scope = self.platform_resource_group.id
+        deployer_role = RoleDefinition(
+            self,
+            "deployer_role",
+            name=f"{config.environment.project} platform deployer ({config.name})",
+            scope=platform_scope,
+            description="Deploys the network and ML platform stacks: their resource providers, this group only.",
+            permissions=[RoleDefinitionPermissions(actions=deployer_actions())],
+            assignable_scopes=[platform_scope],
+        )
+        runner_network_role = None
+        if runners.virtual_network_id:
+            runner_group_scope = resource_group_of(runners.virtual_network_id)
+            runner_network_role = RoleDefinition(
+                self,
+                "runner_network_role",
+                name=f"{config.environment.project} runner network peering ({config.name})",
+                scope=runner_group_scope,
+                description="Peers the runner VNet with the platform VNet and links private DNS zones to it.",
+                permissions=[RoleDefinitionPermissions(actions=list(RUNNER_NETWORK_ACTIONS))],
+                assignable_scopes=[runner_group_scope],
+            )
+        scopes = JobGrants(
+            platform_resource_group_id=platform_scope,
+            runners_resource_group_id=runners_group.id,
+            state_container_id=f"{state_account_id}/blobServices/default/containers/{config.backend.container_name}",
+            artifact_container_id=artifacts.id,
+            deployer_role_id=deployer_role.role_definition_resource_id,
+            runner_network_role_id=runner_network_role.role_definition_resource_id if runner_network_role else None,
+        )
+        for job in JOBS_WITH_IDENTITY:
+            self.identities[job] = RunnerIdentity(
+                self,
+                f"identity_{job.replace('-', '_')}",
+                name=identity_name(config.environment.project, job, config.name),
+                location=location,
+                resource_group_name=runners_group.name,
+                federated_subjects=job_subjects(job, config),
+                role_assignments=job_grants(job, config, scopes),
+                tags=self.tags,
+            )
+        outputs = {
+            "tenant_id": (client.tenant_id, f"tenant of the identities (GitHub variable {GITHUB_TENANT_VARIABLE})"),
+            "artifact_container_name": (artifacts.name, "Argo artifact repository container"),
+            "artifact_storage_account_name": (config.backend.storage_account_name, "account of the artifact container"),
+        }
+        for job, runner in self.identities.items():
+            where = (
+                f"GitHub variable {github_client_id_variable(config.name)}"
+                if job == GITHUB_PLAN
+                else "pipelines/settings.toml"
+            )
+            outputs[f"{job.replace('-', '_')}_client_id"] = (runner.identity.client_id, f"client ID of {job} ({where})")
+        for output_name, (value, description) in outputs.items():
+            TerraformOutput(self, output_name, value=value, description=description)

@@ -105,7 +105,9 @@ def _bytes_hash(array: pa.Array, seed: np.uint64) -> tuple[np.ndarray, np.ndarra
     total_words = int(words_per_cell.sum())
     if total_words == 0:
         return lengths.astype(np.uint64), np.zeros(len(array), dtype=np.uint64)
-    data = np.frombuffer(array.buffers()[2], dtype=np.uint8) if array.buffers()[2] is not None else np.zeros(0, np.uint8)
+    data = (
+        np.frombuffer(array.buffers()[2], dtype=np.uint8) if array.buffers()[2] is not None else np.zeros(0, np.uint8)
+    )
     # copy every cell's bytes to an 8-byte aligned slot (zero padded), then read them as uint64 words
     cell_of_byte = np.repeat(np.arange(len(array)), lengths)
     word_starts = np.concatenate(([0], np.cumsum(words_per_cell)[:-1])) * 8
@@ -113,9 +115,7 @@ def _bytes_hash(array: pa.Array, seed: np.uint64) -> tuple[np.ndarray, np.ndarra
     padded = np.zeros(total_words * 8, dtype=np.uint8)
     padded[word_starts[cell_of_byte] + byte_rank] = data[offsets[:-1][cell_of_byte] + byte_rank]
     words = padded.view(np.uint64).copy()
-    position = np.arange(total_words, dtype=np.uint64) - np.repeat(
-        (word_starts // 8).astype(np.uint64), words_per_cell
-    )
+    position = np.arange(total_words, dtype=np.uint64) - np.repeat((word_starts // 8).astype(np.uint64), words_per_cell)
     words ^= _mix(position * np.uint64(_GOLDEN) + seed)
     _mix(words)
     ends = np.cumsum(words_per_cell)
@@ -152,15 +152,18 @@ def _structured_as_text(array: pa.Array) -> pa.Array:
 
 
 class _ColumnHasher:
-    """Folds one column into the per-row lane states, NULL distinct from every value.
+    """Folds one column into the per-row lane states: ``state = (state ^ cell) * multiplier``, an odd
+    multiplier per lane and column, so each step is a bijection in the cell and a row that differs
+    in one value always gets another state. The states get the full mixer once, after the last column.
 
-    A one-word value ``w`` enters lane ``i`` as ``w + seed_i``; NULL enters as ``null_i``, chosen so
-    that ``null_0 - seed_0 != null_1 - seed_1``: no ``w`` can look like NULL in both lanes at once.
-    Longer values (decimals, text) are first reduced to one word per lane by the mixer."""
+    A one-word value ``w`` enters both lanes as ``w``; NULL enters as ``null_0`` in lane 0 and ``null_1``
+    in lane 1 with ``null_0 != null_1``: no value looks like NULL in both lanes. Longer values
+    (decimals, text) are first reduced to one word per lane with the mixer."""
 
     def __init__(self, index: int) -> None:
         self._seeds = [_seed(lane, index, 1) for lane in _LANE_SEEDS]
-        self._nulls = [seed + np.uint64(lane + 1) for lane, seed in enumerate(self._seeds)]
+        self._multipliers = [_seed(lane, index, 3) | np.uint64(1) for lane in _LANE_SEEDS]
+        self._nulls = [_seed(index, 2) + np.uint64(lane) for lane in range(len(_LANE_SEEDS))]
 
     def fold(self, rows: list[np.ndarray], array: pa.Array) -> None:
         array = _plain(array)
@@ -168,23 +171,27 @@ class _ColumnHasher:
             array = _structured_as_text(array)
         nulls = np.ones(len(array), dtype=bool) if pa.types.is_null(array.type) else _null_mask(array)
         cells = self._bytes_cells(array) if _is_bytes(array.type) else self._fixed_cells(array)
-        for row, cell, null in zip(rows, cells, self._nulls, strict=True):
+        for row, cell, null, multiplier in zip(rows, cells, self._nulls, self._multipliers, strict=True):
             if nulls is not None:
+                cell = cell.copy()
                 cell[nulls] = null
             row ^= cell
-            _mix(row)
+            row *= multiplier
 
     def _fixed_cells(self, array: pa.Array) -> Iterator[np.ndarray]:
-        words = [] if pa.types.is_null(array.type) else _fixed_words(array)
+        if pa.types.is_null(array.type):
+            yield from (np.zeros(len(array), dtype=np.uint64) for _ in self._seeds)
+            return
+        words = _fixed_words(array)
+        if len(words) == 1:
+            yield from (words[0] for _ in self._seeds)  # the same word in every lane (see the class doc)
+            return
         for seed in self._seeds:
-            if not words:
-                yield np.zeros(len(array), dtype=np.uint64)
-                continue
             cell = words[0] + seed
             for word in words[1:]:
                 _mix(cell)
                 cell ^= word
-            yield cell
+            yield _mix(cell)
 
     def _bytes_cells(self, array: pa.Array) -> Iterator[np.ndarray]:
         indices: np.ndarray | None = None
@@ -196,7 +203,7 @@ class _ColumnHasher:
             lengths, content = _bytes_hash(array, seed)
             cell = _mix(lengths + seed)
             cell ^= content
-            yield cell if indices is None else cell[indices]
+            yield _mix(cell) if indices is None else _mix(cell)[indices]
 
 
 def canonical_type(kind: pa.DataType) -> pa.DataType:
@@ -244,7 +251,7 @@ class ContentDigest:
         for hasher, column in zip(self._columns, batch.columns, strict=True):
             hasher.fold(rows, column)
         for lane, row in enumerate(rows):
-            self._sums[lane] = (self._sums[lane] + int(row.sum(dtype=np.uint64))) & _MASK
+            self._sums[lane] = (self._sums[lane] + int(_mix(row).sum(dtype=np.uint64))) & _MASK
         self.rows += batch.num_rows
 
     def version(self, *context: str) -> str:

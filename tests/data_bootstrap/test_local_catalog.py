@@ -19,6 +19,7 @@ from data_bootstrap.importer import COMPLETE_MARKER, ImportResult, ImportTarget,
 from data_bootstrap.local_catalog import LocalAssetCatalog
 from data_bootstrap.progress import ProgressPrinter
 from data_bootstrap.synthetic import house_prices
+from stacks.config import DataContractSection
 
 TARGET = ImportTarget(
     asset_name="raw_house_data", datastore="rawdata", path_prefix="raw_house_data", query="SELECT * FROM T"
@@ -27,7 +28,7 @@ TARGET = ImportTarget(
 
 def import_into(catalog: LocalAssetCatalog, sink: BlobSink, table: pa.Table) -> ImportResult:
     batches = table.to_batches(max_chunksize=400)
-    return run_import(batches, target=TARGET, sink=sink, registry=catalog, progress=ProgressPrinter())
+    return run_import(batches, target=TARGET, contract=DataContractSection(), sink=sink, registry=catalog, progress=ProgressPrinter())
 
 
 @pytest.mark.emulators

@@ -58,7 +58,12 @@ def batches_of(table: pa.Table, size: int) -> Iterator[pa.RecordBatch]:
 
 def import_table(table: pa.Table, sink: BlobSink, registry: RecordingRegistry, *, size: int = 500) -> AssetRef:
     result = run_import(
-        batches_of(table, size), target=TARGET, contract=CONTRACT, sink=sink, registry=registry, progress=ProgressPrinter()
+        batches_of(table, size),
+        target=TARGET,
+        contract=CONTRACT,
+        sink=sink,
+        registry=registry,
+        progress=ProgressPrinter(),
     )
     return result.asset
 
@@ -137,7 +142,9 @@ def test_interrupted_read_registers_and_writes_nothing(container: ContainerClien
         raise ConnectionResetError("connection dropped mid-result")
 
     with pytest.raises(ConnectionResetError):
-        run_import(failing(), target=TARGET, contract=CONTRACT, sink=sink, registry=registry, progress=ProgressPrinter())
+        run_import(
+            failing(), target=TARGET, contract=CONTRACT, sink=sink, registry=registry, progress=ProgressPrinter()
+        )
     assert registry.assets == {}
     assert list(container.list_blob_names()) == []
 
@@ -171,7 +178,9 @@ def test_an_interrupted_upload_removes_its_own_folder_and_registers_nothing(cont
     assert ref.path.endswith(f"/{ref.folder}/")
 
 
-def test_a_killed_runs_folder_is_reported_stale_and_removed_but_registered_ones_never(container: ContainerClient) -> None:
+def test_a_killed_runs_folder_is_reported_stale_and_removed_but_registered_ones_never(
+    container: ContainerClient,
+) -> None:
     """Issue 12, item 6: a SIGKILLed run leaves a partial folder (no manifest, a lapsed lease); and a
     folder of the layout before run folders, never registered. The next import removes both, keeps
     every registered folder."""
@@ -214,7 +223,14 @@ def test_memory_does_not_grow_with_row_count(container: ContainerClient) -> None
                 yield from house_prices(2_000, seed=index).to_batches()
                 peak = max(peak, pa.total_allocated_bytes())
 
-        run_import(stream(), target=TARGET, contract=CONTRACT, sink=sink, registry=RecordingRegistry(sink), progress=ProgressPrinter())
+        run_import(
+            stream(),
+            target=TARGET,
+            contract=CONTRACT,
+            sink=sink,
+            registry=RecordingRegistry(sink),
+            progress=ProgressPrinter(),
+        )
         return peak
 
     small, large = peak_for(5), peak_for(50)

@@ -6,6 +6,7 @@ import argparse
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
@@ -86,7 +87,9 @@ def main(argv: Sequence[str] | None = None, *, runtime_factory: RuntimeFactory |
     """Exit code: 0 ok, 1 verify found problems, 2 something failed (one line on stderr), 130 interrupted."""
     args = parser().parse_args(argv)
     _quiet_azure_loggers(debug=args.debug)
-    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    # signal handlers belong to the main thread (tests run applies side by side in threads)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm) if main_thread else None
     try:
         return run(args, runtime_factory=runtime_factory or _default_runtime, debug=args.debug)
     except KeyboardInterrupt:
@@ -106,4 +109,5 @@ def main(argv: Sequence[str] | None = None, *, runtime_factory: RuntimeFactory |
         )
         return 2
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)

@@ -43,8 +43,8 @@ def verify_frame(
         np.errstate(all="ignore"),
     ):
         warnings.simplefilter("ignore", RuntimeWarning)  # describe() over NaN/inf: the numbers are still right
-        head = frame.head(10).to_string()
-        describe = frame.describe(include="all").to_string() if len(frame) else ""
+        head = frame.head(10).to_string(max_colwidth=CELL_WIDTH)
+        describe = frame.describe(include="all").to_string(max_colwidth=CELL_WIDTH) if len(frame) else ""
     return VerifyResult(rows=len(frame), problems=found, head=head, describe=describe)
 
 

@@ -125,8 +125,8 @@ class FakeAzure:
         if call.method == "GET" and children:  # a collection: ARM lists as {"value": [...]}
             return 200, {}, json.dumps({"value": children}).encode()
         if call.method == "PUT" and "/data/" in path and path in self.resources:
-            # a data asset version is immutable (learn.microsoft.com/azure/machine-learning/how-to-create-register-datasets):
-            # only its description and tags may change
+            # a data asset version is immutable, only its description and tags may change
+            # (learn.microsoft.com/azure/machine-learning/how-to-create-register-datasets)
             before, after = self.resources[path]["properties"], call.json()["properties"]
             if before.get("dataUri") != after.get("dataUri"):
                 conflict = {"error": {"code": "UserError", "message": f"{path} is immutable: dataUri cannot change"}}

@@ -206,3 +206,39 @@ def test_verify_checks_the_current_version_against_the_configured_contract(
     assert re.search(r"FAILED: column 'price' is decimal128\(\d+, 2\), expected text", out)  # NUMBER(12,2)
     assert "FAILED: column 'market' has values outside ['urban']: 'suburban', 'waterfront'" in out
     assert "verify: 3 problem(s)" in out
+
+
+def test_current_follows_the_data_after_a_revert(
+    wiring: Wiring, outputs_file: Path, fake_azure: FakeAzure, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 12, item 7: after going back to earlier content, plan and verify kept using the newer version."""
+    other = tmp_path / "dev.toml"
+    text = (REPO_ROOT / "config" / "dev.toml").read_text(encoding="utf-8")
+    other.write_text(text.replace("REAL_ESTATE.RAW", "REAL_ESTATE.RAW WHERE BEDROOMS > 1"), encoding="utf-8")
+    assert run(wiring, outputs_file, "apply") == 0
+    first = re.search(r"data asset raw_house_data:([0-9a-f]{16}): registered", capsys.readouterr().out)
+    assert run(wiring, outputs_file, "apply", "--config", str(other)) == 0
+    second = re.search(r"data asset raw_house_data:([0-9a-f]{16}): registered", capsys.readouterr().out)
+    assert first and second and first[1] != second[1]
+
+    assert run(wiring, outputs_file, "apply") == 0  # the first content again
+    out = capsys.readouterr().out
+    assert f"data asset raw_house_data:{first[1]}: unchanged (version exists), current;" in out
+    # the bytes reported are the registered folder's (its manifest), the same as when it was written
+    assert run(wiring, outputs_file, "plan", "--step", "import") == 0
+    assert f"(current: {first[1]})" in capsys.readouterr().out
+    assert run(wiring, outputs_file, "verify", "--profile-dir", str(tmp_path / "p")) == 0
+    assert f"data asset raw_house_data:{first[1]} (" in capsys.readouterr().out
+
+
+def test_a_reused_version_reports_the_registered_folders_bytes(
+    wiring: Wiring, outputs_file: Path, fake_azure: FakeAzure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 12, item 10: "N bytes of Parquet" on a reused version reported the local spill."""
+    assert run(wiring, outputs_file, "apply") == 0
+    capsys.readouterr()
+    sizes = {b.name: int(b.size) for b in wiring.container.list_blobs() if b.name.endswith(".parquet")}
+    assert run(wiring, outputs_file, "apply") == 0
+    assert f"unchanged (version exists), current; {ROWS:,} rows, {sum(sizes.values()):,} bytes of Parquet in " in (
+        capsys.readouterr().out
+    )

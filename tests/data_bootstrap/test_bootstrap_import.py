@@ -235,3 +235,22 @@ def test_memory_does_not_grow_with_row_count(container: ContainerClient) -> None
 
     small, large = peak_for(5), peak_for(50)
     assert large < small + one_batch * 2, (small, large)
+
+
+def test_a_new_path_prefix_writes_the_same_rows_there(container: ContainerClient) -> None:
+    """Issue 12, item 10: changing path_prefix with unchanged content wrote nothing."""
+    sink = BlobSink(container=container)
+    registry = RecordingRegistry(sink)
+    table = house_prices(200, seed=4)
+    first = import_table(table, sink, registry)
+    moved = run_import(
+        batches_of(table, 64),
+        target=replace(TARGET, path_prefix="bronze/house_data"),
+        contract=CONTRACT,
+        sink=sink,
+        registry=registry,
+        progress=ProgressPrinter(),
+    )
+    assert moved.created and moved.asset.version != first.version
+    assert moved.asset.folder.startswith(f"bronze/house_data/{moved.asset.version}/run-")
+    assert sink.exists(f"{moved.asset.folder}/part-00000.parquet")

@@ -55,7 +55,7 @@ def cli(wiring: Wiring, outputs: Path, *args: str) -> int:
 
 def assert_one_complete_registered_version(fake: FakeAzure, container: ContainerClient) -> str:
     (document,) = data_versions(fake).values()
-    folder = document["properties"]["dataUri"].split("/paths/", 1)[1].rstrip("/")
+    folder: str = document["properties"]["dataUri"].split("/paths/", 1)[1].rstrip("/")
     manifest = json.loads(container.download_blob(f"{folder}/_COMPLETE").readall())
     listing = folder_listing(container, folder)
     assert {f["name"]: f["bytes"] for f in manifest["files"]}.items() <= listing.items()
@@ -183,7 +183,10 @@ def test_sigterm_mid_upload_cleans_up_like_ctrl_c(
 ) -> None:
     """Issue 12, item 6: SIGTERM left the spill folder (30 MB) in the temp folder and the upload behind."""
     shared_fake(fake_azure, child_args)
-    assert main(["apply", "--env", "dev", "--outputs", str(outputs_file), "--step", "connection"], runtime_factory=wiring) == 0
+    assert (
+        main(["apply", "--env", "dev", "--outputs", str(outputs_file), "--step", "connection"], runtime_factory=wiring)
+        == 0
+    )
     child = start_stalled_apply(child_args, outputs_file, tmp_path / "child-tmp")
     os.kill(child.pid, signal.SIGTERM)
     _, err = child.communicate(timeout=60)

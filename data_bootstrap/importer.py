@@ -202,11 +202,11 @@ def publish(
     """Uploads the spill into a folder of its own and registers it, unless the version exists. Of
     concurrent runs with the same content the first to claim the version wins; the others delete
     their own folders and point at the winner's."""
+    remove_stale(sweep(target, sink=sink, registry=registry), sink=sink)
     existing = registry.get(target.asset_name, spill.version)
     if existing is not None:
         _make_current(registry, existing)
         return ImportResult(asset=existing, created=False, rows=spill.rows, nbytes=_registered_nbytes(sink, existing))
-    remove_stale(sweep(target, sink=sink, registry=registry), sink=sink)
     folder = target.run_folder(spill.version, new_run_id())
     won = False
     try:

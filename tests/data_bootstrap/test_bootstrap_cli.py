@@ -29,6 +29,15 @@ def run(wiring: Wiring, outputs: Path, *args: str) -> int:
     return main([command, "--env", "dev", "--outputs", str(outputs), *rest], runtime_factory=wiring)
 
 
+def edited_config(tmp_path: Path, old: str = "", new: str = "", *, extra: str = "") -> Path:
+    """config/dev.toml with ``old`` replaced by ``new`` and ``extra`` appended, as tmp_path/dev.toml."""
+    text = (REPO_ROOT / "config" / "dev.toml").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "dev.toml"
+    path.write_text(text.replace(old, new) + "\n" + extra, encoding="utf-8")
+    return path
+
+
 def key_fragments(pem: str) -> list[str]:
     """Pieces of the key as they could leak: PEM body lines and the base64 of the DER bytes."""
     body = [line for line in pem.splitlines() if line and not line.startswith("-----")]
@@ -172,9 +181,7 @@ def test_schema_drift_fails_apply_before_anything_is_registered(
     wiring: Wiring, outputs_file: Path, fake_azure: FakeAzure, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Issue 12, item 8: a result that breaks the data contract used to be registered, then failed verify."""
-    config = tmp_path / "dev.toml"
-    text = (REPO_ROOT / "config" / "dev.toml").read_text(encoding="utf-8")
-    config.write_text(text.replace("SELECT * FROM", "SELECT ID, MARKET, PRICE FROM"), encoding="utf-8")
+    config = edited_config(tmp_path, "SELECT * FROM", "SELECT ID, MARKET, PRICE FROM")
     assert run(wiring, outputs_file, "apply", "--step", "connection") == 0
     capsys.readouterr()
     assert run(wiring, outputs_file, "apply", "--step", "import", "--config", str(config)) == 2
@@ -192,12 +199,10 @@ def test_verify_checks_the_current_version_against_the_configured_contract(
     """verify runs the contract apply enforced; a stricter contract shows each breach."""
     assert run(wiring, outputs_file, "apply") == 0
     capsys.readouterr()
-    stricter = tmp_path / "dev.toml"
-    text = (REPO_ROOT / "config" / "dev.toml").read_text(encoding="utf-8")
-    stricter.write_text(
-        text + '\n[data_contract]\ncolumns = { market = "text", garage = "integer", price = "text" }\n'
+    stricter = edited_config(
+        tmp_path,
+        extra='[data_contract]\ncolumns = { market = "text", garage = "integer", price = "text" }\n'
         'not_null = ["market"]\nallowed_values = { market = "urban" }\nranges = {}\n',
-        encoding="utf-8",
     )
     code = run(wiring, outputs_file, "verify", "--config", str(stricter), "--profile-dir", str(tmp_path / "p"))
     out = capsys.readouterr().out
@@ -212,9 +217,7 @@ def test_current_follows_the_data_after_a_revert(
     wiring: Wiring, outputs_file: Path, fake_azure: FakeAzure, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Issue 12, item 7: after going back to earlier content, plan and verify kept using the newer version."""
-    other = tmp_path / "dev.toml"
-    text = (REPO_ROOT / "config" / "dev.toml").read_text(encoding="utf-8")
-    other.write_text(text.replace("REAL_ESTATE.RAW", "REAL_ESTATE.RAW WHERE BEDROOMS > 1"), encoding="utf-8")
+    other = edited_config(tmp_path, "REAL_ESTATE.RAW", "REAL_ESTATE.RAW WHERE BEDROOMS > 1")
     assert run(wiring, outputs_file, "apply") == 0
     first = re.search(r"data asset raw_house_data:([0-9a-f]{16}): registered", capsys.readouterr().out)
     assert run(wiring, outputs_file, "apply", "--config", str(other)) == 0

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, cast
 
 from azure.core.exceptions import ClientAuthenticationError
@@ -28,7 +31,7 @@ def parser() -> argparse.ArgumentParser:
     for name, help_text in (
         ("plan", "print what apply would create or change; changes nothing"),
         ("apply", "register the connection and datastore, import and register the data asset"),
-        ("verify", "load the latest data asset, check it and write a data profile"),
+        ("verify", "load the current data asset version, check it and write a data profile"),
     ):
         command = commands.add_parser(name, help=help_text)
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
@@ -76,12 +79,22 @@ def _quiet_azure_loggers(*, debug: bool) -> None:
         logging.getLogger(name).setLevel(level)
 
 
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # unwinds like Ctrl-C: the spill folder and this run's upload folder are removed
+
+
 def main(argv: Sequence[str] | None = None, *, runtime_factory: RuntimeFactory | None = None) -> int:
-    """Exit code: 0 ok, 1 verify found problems, 2 something failed (one line on stderr)."""
+    """Exit code: 0 ok, 1 verify found problems, 2 something failed (one line on stderr), 130 interrupted."""
     args = parser().parse_args(argv)
     _quiet_azure_loggers(debug=args.debug)
+    # signal handlers belong to the main thread (tests run applies side by side in threads)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm) if main_thread else None
     try:
         return run(args, runtime_factory=runtime_factory or _default_runtime, debug=args.debug)
+    except KeyboardInterrupt:
+        print("interrupted: cleaned up; this run registered nothing it had not finished", file=sys.stderr)
+        return 130
     except BootstrapError as error:
         if args.debug:
             raise
@@ -95,3 +108,6 @@ def main(argv: Sequence[str] | None = None, *, runtime_factory: RuntimeFactory |
             file=sys.stderr,
         )
         return 2
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)

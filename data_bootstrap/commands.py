@@ -11,12 +11,13 @@ from typing import Literal, TextIO
 
 from azure.ai.ml.entities import AzureBlobDatastore
 
+from data_bootstrap.assets import current
 from data_bootstrap.azure_errors import azure_call
 from data_bootstrap.blob_sink import BlobSink
 from data_bootstrap.connection import AML_RBAC_FIX, ConnectionSpec, get_connection, params_from_spec, resolve_connection
 from data_bootstrap.data_path import import_target, snowflake_coordinates, verify_asset
 from data_bootstrap.datastore import datastore_differences, desired_datastore, get_datastore
-from data_bootstrap.importer import publish, spill_to_parquet
+from data_bootstrap.importer import publish, spill_to_parquet, sweep
 from data_bootstrap.progress import ProgressPrinter
 from data_bootstrap.registry import AzureMLAssetRegistry
 from data_bootstrap.runtime import Runtime
@@ -87,18 +88,24 @@ def plan_datastore(settings: Settings, runtime: Runtime) -> Change:
 
 def plan_import(settings: Settings, runtime: Runtime) -> Change:
     target = import_target(settings.config)
-    latest = AzureMLAssetRegistry(ml_client=runtime.ml_client).latest(target.asset_name)
+    registry = AzureMLAssetRegistry(ml_client=runtime.ml_client)
+    now = current(registry, target.asset_name)
     s = settings.config.snowflake
-    return Change(
-        resource=f"data asset {target.asset_name}",
-        action="import",
-        details=[
-            f"run {target.query!r} as {s.user} (role {s.role}, warehouse {s.warehouse}) on account {s.account}",
-            f"write Parquet + MLTable under {target.datastore}/{target.path_prefix}/<content-version>/",
-            f"register {target.asset_name}:<content-version> only if that version is new "
-            f"(latest registered: {latest.version if latest else 'none'})",
-        ],
-    )
+    details = [
+        f"run {target.query!r} as {s.user} (role {s.role}, warehouse {s.warehouse}) on account {s.account}",
+        f"check the rows against [data_contract] ({len(settings.config.data_contract.columns)} columns) before writing",
+        f"write Parquet + MLTable + manifest under {target.datastore}/{target.path_prefix}/<content-version>/<run>/",
+        f"register {target.asset_name}:<content-version> only if that version is new, then make it current "
+        f"(current: {now.version if now else 'none'})",
+    ]
+    stale = [
+        state for state in sweep(target, sink=BlobSink(container=runtime.container()), registry=registry) if state.stale
+    ]
+    details += [
+        f"remove stale folder {state.folder}/ ({len(state.blobs)} blobs, not registered, no live run)"
+        for state in stale
+    ]
+    return Change(resource=f"data asset {target.asset_name}", action="import", details=details)
 
 
 def _steps(step: Step) -> list[Step]:
@@ -139,7 +146,13 @@ def apply(settings: Settings, runtime: Runtime, *, step: Step, out: TextIO, prog
                 )
             )
             source = SnowflakeSource(params=params, query=target.query)
-            spill = spill_to_parquet(source.batches(), workdir=Path(scratch), query=target.query, progress=progress)
+            spill = spill_to_parquet(
+                source.batches(),
+                workdir=Path(scratch),
+                target=target,
+                contract=settings.config.data_contract,
+                progress=progress,
+            )
         for name, change in changes.items():
             if change.action in ("create", "update"):
                 _register(name, settings, runtime)
@@ -149,9 +162,10 @@ def apply(settings: Settings, runtime: Runtime, *, step: Step, out: TextIO, prog
             registry = AzureMLAssetRegistry(ml_client=runtime.ml_client)
             result = publish(spill, target=target, sink=sink, registry=registry, progress=progress)
             verdict = "registered" if result.created else "unchanged (version exists)"
+            size = "size unknown (no manifest)" if result.nbytes is None else f"{result.nbytes:,} bytes of Parquet"
             print(
-                f"data asset {result.asset.name}:{result.asset.version}: {verdict}; "
-                f"{result.rows:,} rows, {result.nbytes:,} bytes of Parquet",
+                f"data asset {result.asset.name}:{result.asset.version}: {verdict}, current; "
+                f"{result.rows:,} rows, {size} in {result.asset.folder}/",
                 file=out,
             )
 
@@ -175,7 +189,9 @@ def verify(
     return verify_asset(
         registry,
         name=name,
+        sink=BlobSink(container=runtime.container()),
         load=lambda ref: runtime.asset_loader(ref, settings.outputs),
+        contract=settings.config.data_contract,
         profile_dir=profile_dir,
         out=out,
         progress=progress or ProgressPrinter(),

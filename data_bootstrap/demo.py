@@ -59,8 +59,8 @@ def ephemeral_key_der() -> bytes:
     )
 
 
-def raw_container(connection_string: str) -> ContainerClient:
-    container = BlobServiceClient.from_connection_string(connection_string).get_container_client(CONTAINER)
+def raw_container(connection_string: str, name: str = CONTAINER) -> ContainerClient:
+    container = BlobServiceClient.from_connection_string(connection_string).get_container_client(name)
     with contextlib.suppress(ResourceExistsError):  # kept from the previous run in the state folder
         container.create_container()
     return container
@@ -114,12 +114,20 @@ def rehearse(args: argparse.Namespace, *, progress: ProgressPrinter) -> tuple[Im
         container = raw_container(blob.connection_string)
         sink = BlobSink(container=container)
         result = run_import(
-            source.batches(), target=target, sink=sink, registry=catalog, progress=progress, workdir=state
+            source.batches(),
+            target=target,
+            contract=config.data_contract,
+            sink=sink,
+            registry=catalog,
+            progress=progress,
+            workdir=state,
         )
         with tempfile.TemporaryDirectory(prefix="demo-download-", dir=state) as downloads:
             ok = verify_asset(
                 catalog,
                 name=target.asset_name,
+                sink=sink,
+                contract=config.data_contract,
                 load=lambda ref: load_asset_from_container(ref, container, Path(downloads)),
                 profile_dir=args.profile_dir,
                 out=sys.stdout,

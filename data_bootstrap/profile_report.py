@@ -9,6 +9,7 @@ matplotlib's object API with the Agg canvas, so no display is needed.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,13 @@ def _price_by_market(table: pa.Table, price: pa.ChunkedArray, market: pa.Chunked
     figure.savefig(path, format="png")
 
 
+def _cell(value: object, *, limit: int = 60) -> str:
+    """Text safe inside a Markdown table cell: no line breaks, pipes escaped, long values cut."""
+    text = " ".join(str(value).split())
+    text = text if len(text) <= limit else text[: limit - 3] + "..."
+    return text.replace("\\", "\\\\").replace("|", "\\|")
+
+
 def _number(value: float | None) -> str:
     return "" if value is None else f"{value:,.2f}"
 
@@ -104,19 +112,21 @@ def _number(value: float | None) -> str:
 def _markdown(title: str, result: VerifyResult, columns: list[ColumnProfile], charts: dict[str, str]) -> str:
     rows = result.rows
     lines = [f"# Data profile: {title}", "", f"- rows: {rows:,}", f"- columns: {len(columns)}"]
-    lines.append(f"- verify: {'ok' if result.ok else 'FAILED: ' + '; '.join(result.problems)}")
+    lines.append(f"- verify: {'ok' if result.ok else 'FAILED: ' + _cell('; '.join(result.problems), limit=10_000)}")
     lines += ["", "## Schema and null rates", "", "| column | type | nulls | null rate |", "| --- | --- | --- | --- |"]
-    lines += [f"| {c.name} | {c.arrow_type} | {c.nulls:,} | {c.null_rate:.2%} |" for c in columns]
+    lines += [f"| {_cell(c.name)} | {_cell(c.arrow_type)} | {c.nulls:,} | {c.null_rate:.2%} |" for c in columns]
     lines += ["", "## Numeric columns", "", "| " + " | ".join(NUMERIC_HEADERS) + " |"]
     lines.append("|" + " --- |" * len(NUMERIC_HEADERS))
     for c in columns:
         if c.numeric is not None:
-            lines.append(f"| {c.name} | " + " | ".join(_number(c.numeric[h]) for h in NUMERIC_HEADERS[1:]) + " |")
+            lines.append(
+                f"| {_cell(c.name)} | " + " | ".join(_number(c.numeric[h]) for h in NUMERIC_HEADERS[1:]) + " |"
+            )
     lines += ["", "## Text columns", "", "| column | distinct | most common (count) |", "| --- | --- | --- |"]
     for c in columns:
         if c.distinct is not None:
-            top = ", ".join(f"{value} ({count:,})" for value, count in c.top)
-            lines.append(f"| {c.name} | {c.distinct:,} | {top} |")
+            top = ", ".join(f"{_cell(value)} ({count:,})" for value, count in c.top)
+            lines.append(f"| {_cell(c.name)} | {c.distinct:,} | {top} |")
     lines += ["", "## Charts", ""]
     lines += [f"![{caption}]({file})" for caption, file in charts.items()]
     return "\n".join(lines) + "\n"
@@ -130,8 +140,12 @@ def write_profile_report(
     asset: str,
     version: str,
     progress: ProgressPrinter,
+    imported_types: dict[str, str] | None = None,
 ) -> Path:
-    """Writes ``<asset>-<version>.md`` and its PNGs into ``directory``; returns the Markdown path."""
+    """Writes ``<asset>-<version>.md`` and its PNGs into ``directory``; returns the Markdown path.
+
+    ``imported_types`` (column -> Arrow type, from the manifest) are shown instead of the types the
+    column has after loading (mltable and pandas turn nullable integers into floats, decimals into objects)."""
     directory.mkdir(parents=True, exist_ok=True)
     stem = f"{asset}-{version}"
     table = pa.Table.from_pandas(frame, preserve_index=False)
@@ -139,7 +153,10 @@ def write_profile_report(
     charts: dict[str, str] = {}
     with progress.phase(f"profiling {asset}:{version}") as report:
         for name in table.column_names:
-            columns.append(profile_column(name, table.column(name)))
+            profile = profile_column(name, table.column(name))
+            if imported_types and name in imported_types:
+                profile = dataclasses.replace(profile, arrow_type=imported_types[name])
+            columns.append(profile)
             report.advance(nbytes=table.column(name).nbytes)
         price, square_feet, market = (_column(table, n) for n in ("price", "square_feet", "market"))
         for column, label, slug in ((price, "price (EUR)", "price"), (square_feet, "square feet", "square_feet")):

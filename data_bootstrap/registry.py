@@ -12,33 +12,42 @@ from data_bootstrap.azure_errors import azure_call
 from data_bootstrap.connection import AML_RBAC_FIX
 
 
+def _ref(name: str, data: Data) -> AssetRef:
+    created = getattr(data.creation_context, "created_at", "") if data.creation_context else ""
+    return AssetRef(
+        name=name,
+        version=str(data.version),
+        path=str(data.path),
+        tags=dict(data.tags or {}),
+        created_at=str(created or ""),
+    )
+
+
 class AzureMLAssetRegistry:
     """Data assets of an Azure ML workspace."""
 
     def __init__(self, *, ml_client: MLClient) -> None:
         self._ml = ml_client
 
-    def get(self, name: str, version: str) -> AssetRef | None:
+    def _get(self, name: str, version: str) -> Data | None:
         try:
             with azure_call(f"reading data asset {name}:{version}", forbidden_fix=AML_RBAC_FIX):
-                data = self._ml.data.get(name, version=version)
+                found: Data = self._ml.data.get(name, version=version)
+                return found
         except ResourceNotFoundError:
             return None
-        return AssetRef(name=name, version=str(data.version), path=str(data.path))
 
-    def latest(self, name: str) -> AssetRef | None:
-        """The most recently created version (what the label "latest" means), None if there is none.
+    def get(self, name: str, version: str) -> AssetRef | None:
+        data = self._get(name, version)
+        return None if data is None else _ref(name, data)
 
-        Lists instead of ``get(label="latest")``, which turns a 404 into a generic SDK exception."""
+    def versions(self, name: str) -> list[AssetRef]:
+        """Every version with its path and tags (lists, as ``get(label=...)`` turns a 404 into a generic error)."""
         try:
             with azure_call(f"listing data asset {name!r}", forbidden_fix=AML_RBAC_FIX):
-                versions = list(self._ml.data.list(name=name))
+                return [_ref(name, data) for data in self._ml.data.list(name=name)]
         except ResourceNotFoundError:
-            return None
-        if not versions:
-            return None
-        newest = max(versions, key=lambda d: str(getattr(d.creation_context, "created_at", "") or ""))
-        return AssetRef(name=name, version=str(newest.version), path=str(newest.path))
+            return []
 
     def register(self, ref: AssetRef, *, description: str, tags: dict[str, str]) -> None:
         data = Data(
@@ -50,4 +59,16 @@ class AzureMLAssetRegistry:
             tags=tags,
         )
         with azure_call(f"registering data asset {ref.name}:{ref.version}", forbidden_fix=AML_RBAC_FIX):
+            self._ml.data.create_or_update(data)
+
+    def set_tags(self, ref: AssetRef, tags: dict[str, str]) -> None:
+        """Re-sends the version, same path, with merged tags. A data asset version's content is immutable
+        (learn.microsoft.com/azure/machine-learning/how-to-create-register-datasets: "Once you create a
+        data asset version, it is immutable"); its description, tags and archive flag stay updatable
+        (learn.microsoft.com/powershell/module/az.machinelearningservices/update-azmlworkspacedataversion)."""
+        data = self._get(ref.name, ref.version)
+        if data is None:
+            return
+        data.tags = {**(data.tags or {}), **tags}
+        with azure_call(f"tagging data asset {ref.name}:{ref.version}", forbidden_fix=AML_RBAC_FIX):
             self._ml.data.create_or_update(data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -56,10 +57,34 @@ def _flatten(document: Any, env: str, source: str) -> dict[str, Any]:
     }
 
 
+def _read_text(path: Path, *, what: str, fix: str) -> str:
+    """The file's text; a directory, an unreadable file or bytes that are not UTF-8 become one line."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except IsADirectoryError:
+        raise BootstrapError(f"{what} {path} is a directory, not a file", fix) from None
+    except PermissionError:
+        raise BootstrapError(
+            f"{what} {path} is not readable (permission denied)", "fix its permissions or pass another file"
+        ) from None
+    except UnicodeDecodeError as error:
+        raise BootstrapError(f"{what} {path} is not UTF-8 text (byte {error.start})", fix) from None
+    except FileNotFoundError:
+        raise
+    except OSError as error:
+        raise BootstrapError(f"{what} {path} cannot be read ({error.strerror})", fix) from None
+
+
 def load_outputs(path: Path, *, env: str) -> StackOutputs:
     source = str(path)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(
+            _read_text(
+                path,
+                what="outputs file",
+                fix="pass the JSON file `cdktf deploy --outputs-file` or `terraform output -json` wrote",
+            )
+        )
     except FileNotFoundError:
         raise BootstrapError(
             f"outputs file {source} not found",
@@ -83,7 +108,7 @@ def load_outputs(path: Path, *, env: str) -> StackOutputs:
 
 def load_config(path: Path, *, env: str) -> EnvironmentConfig:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_text(path, what="config file", fix=f"pass the TOML file config/{env}.toml with --config")
     except FileNotFoundError:
         raise BootstrapError(
             f"config file {path} not found", f"create config/{env}.toml or pass --config FILE"
@@ -94,5 +119,48 @@ def load_config(path: Path, *, env: str) -> EnvironmentConfig:
         raise BootstrapError(f"{error.source}: {error.key}: {error.problem}", error.fix) from None
 
 
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def outputs_problem(outputs: StackOutputs, config: EnvironmentConfig) -> tuple[str, str] | None:
+    """(output, what is wrong) if the outputs do not describe the environment the config names: each
+    value must be well formed and be the workspace, storage, container and vault of that environment."""
+    names = config.names
+    expected = {
+        "resource_group_name": names.resource_group,
+        "workspace_name": names.workspace,
+        "storage_account_name": names.storage_account,
+        "raw_container_name": config.storage.raw_container,
+    }
+    if not _GUID.fullmatch(outputs.subscription_id):
+        return ("subscription_id", f"{outputs.subscription_id!r} is not a subscription ID (a GUID)")
+    for key, name in expected.items():
+        if getattr(outputs, key) != name:
+            return (key, f"is {getattr(outputs, key)!r}, but environment {config.name!r} names it {name!r}")
+    # vault URIs are https://<name>.vault.azure.net/ (or a sovereign cloud's vault domain)
+    vault = re.fullmatch(
+        r"https://([a-z0-9-]+)\.vault\.(azure\.net|azure\.cn|usgovcloudapi\.net)/?", outputs.key_vault_uri
+    )
+    if vault is None:
+        return (
+            "key_vault_uri",
+            f"{outputs.key_vault_uri[:80]!r} is not a Key Vault URI (https://<name>.vault.azure.net/)",
+        )
+    if vault[1] != names.key_vault.lower():
+        return (
+            "key_vault_uri",
+            f"points at vault {vault[1]!r}, but environment {config.name!r} names it {names.key_vault!r}",
+        )
+    return None
+
+
 def load_settings(*, env: str, outputs_path: Path, config_path: Path) -> Settings:
-    return Settings(env=env, config=load_config(config_path, env=env), outputs=load_outputs(outputs_path, env=env))
+    config = load_config(config_path, env=env)
+    outputs = load_outputs(outputs_path, env=env)
+    if (problem := outputs_problem(outputs, config)) is not None:
+        key, what = problem
+        raise BootstrapError(
+            f"{outputs_path}: output {key!r} {what}",
+            f"pass the outputs of stack {stack_name(ML_PLATFORM, env)} (--outputs), or the --env they belong to",
+        )
+    return Settings(env=env, config=config, outputs=outputs)

@@ -1,27 +1,22 @@
-"""Checks on a loaded data asset: rows present, expected columns with expected kinds of types."""
+"""Checks on a loaded data asset: the data contract (the one ``apply`` enforced before registering),
+printed compactly, plus the small JSON profile."""
 
 # pandas and pyarrow ship no type information (no stubs in the lock)
 
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
-from pandas.api import types as ptypes
 
-# column -> kind; names compare case-insensitively (Snowflake returns upper case)
-EXPECTED_COLUMNS: dict[str, str] = {
-    "market": "text",
-    "location": "text",
-    "property_type": "text",
-    "square_feet": "number",
-    "bedrooms": "integer",
-    "year_built": "integer",
-    "price": "number",
-}
-MARKETS = frozenset({"urban", "suburban", "waterfront"})
+from data_bootstrap.contract import check_table, frame_to_arrow
+from stacks.config import DataContractSection
+
+CELL_WIDTH = 40  # characters per printed cell: a 1 MB string must not flood the terminal
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,44 +31,30 @@ class VerifyResult:
         return not self.problems
 
 
-def _kind_ok(series: pd.Series, kind: str) -> bool:
-    values = series.dropna()
-    is_text = bool(values.map(lambda v: isinstance(v, str)).all()) if len(values) else ptypes.is_string_dtype(series)
-    if kind == "text":
-        return is_text
-    if is_text and not ptypes.is_numeric_dtype(series):
-        return False
-    # NUMBER columns may arrive as Decimal objects: coerce, then require every value to convert
-    numeric = pd.to_numeric(values, errors="coerce")
-    if numeric.isna().any():
-        return False
-    return kind != "integer" or bool((numeric % 1 == 0).all())
-
-
-def verify_frame(frame: pd.DataFrame) -> VerifyResult:
-    columns = {str(c).lower(): c for c in frame.columns}
-    problems: list[str] = []
-    if len(frame) == 0:
-        problems.append("the asset has no rows")
-    for name, kind in EXPECTED_COLUMNS.items():
-        if name not in columns:
-            problems.append(f"column {name!r} is missing (found: {', '.join(sorted(columns))})")
-        elif len(frame) and not _kind_ok(frame[columns[name]], kind):
-            problems.append(f"column {name!r} has type {frame[columns[name]].dtype}, expected {kind}")
-    if "market" in columns and len(frame):
-        unknown = set(frame[columns["market"]].dropna().astype(str).str.lower()) - MARKETS
-        if unknown:
-            problems.append(f"column 'market' has values outside {sorted(MARKETS)}: {sorted(unknown)[:5]}")
-    with pd.option_context("display.width", 160, "display.max_columns", 20):
-        head = frame.head(10).to_string()
-        describe = frame.describe(include="all").to_string() if len(frame) else ""
-    return VerifyResult(rows=len(frame), problems=problems, head=head, describe=describe)
+def verify_frame(
+    frame: pd.DataFrame, contract: DataContractSection, *, problems: list[str] | None = None
+) -> VerifyResult:
+    """``problems`` are found elsewhere (the folder, the manifest) and reported with the contract's."""
+    table, typing_problems = frame_to_arrow(frame)
+    found = [*(problems or []), *typing_problems, *check_table(table, contract)]
+    with (
+        pd.option_context("display.width", 160, "display.max_columns", 20, "display.max_colwidth", CELL_WIDTH),
+        warnings.catch_warnings(),
+        np.errstate(all="ignore"),
+    ):
+        warnings.simplefilter("ignore", RuntimeWarning)  # describe() over NaN/inf: the numbers are still right
+        head = frame.head(10).to_string(max_colwidth=CELL_WIDTH)
+        describe = frame.describe(include="all").to_string(max_colwidth=CELL_WIDTH) if len(frame) else ""
+    return VerifyResult(rows=len(frame), problems=found, head=head, describe=describe)
 
 
 def write_profile(frame: pd.DataFrame, result: VerifyResult, *, directory: Path, asset: str, version: str) -> Path:
     """A small JSON data profile (dtypes, nulls, numeric summary) next to the verify verdict."""
     directory.mkdir(parents=True, exist_ok=True)
     numeric = frame.select_dtypes("number")
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        summary = json.loads(numeric.describe().to_json()) if len(numeric.columns) else {}
     profile = {
         "asset": asset,
         "version": version,
@@ -81,7 +62,7 @@ def write_profile(frame: pd.DataFrame, result: VerifyResult, *, directory: Path,
         "ok": result.ok,
         "problems": result.problems,
         "columns": {str(c): {"dtype": str(frame[c].dtype), "nulls": int(frame[c].isna().sum())} for c in frame.columns},
-        "numeric_summary": json.loads(numeric.describe().to_json()) if len(numeric.columns) else {},
+        "numeric_summary": summary,
     }
     path = directory / f"{asset}-{version}.json"
     path.write_text(json.dumps(profile, indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -10,7 +10,7 @@ bootstrap-plan: install ## data bootstrap: show what apply would change (ENV, OU
 bootstrap-apply: install ## data bootstrap: register connection + datastore, import the raw data asset
 	$(PY) -m data_bootstrap apply --env $(ENV) --outputs $(OUTPUTS) --step $(STEP)
 
-bootstrap-verify: install ## data bootstrap: load and check the latest raw data asset, write profile/
+bootstrap-verify: install ## data bootstrap: check the current raw data asset (manifest, data contract), write profile/
 	$(PY) -m data_bootstrap verify --env $(ENV) --outputs $(OUTPUTS)
 
 test-data: install ## run the data_bootstrap tests (they start fakesnow and Azurite themselves)

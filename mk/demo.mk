@@ -6,5 +6,5 @@ ROWS ?= 100000
 demo: install ## local rehearsal: fakesnow + Azurite + local asset catalog, import and verify (ROWS=100000)
 	$(PY) -m data_bootstrap.demo --rows $(ROWS)
 
-bench-import: install ## import benchmark: 100k and 1M rows through fakesnow + Azurite vs a plain pyarrow write
+bench-import: install ## import benchmark: 100k and 1M rows through fakesnow + Azurite (median of 3) vs a plain pyarrow write
 	$(PY) -m benchmarks.import_bench

@@ -163,12 +163,9 @@ def _not_blank(value: Any) -> tuple[str, str] | None:
 
 
 def _select_only(value: Any) -> tuple[str, str] | None:
-    if re.match(r"\s*select\s", value, re.IGNORECASE) and ";" not in value.strip().rstrip(";"):
-        return None
-    return (
-        f"{value!r} is not a single SELECT statement",
-        "use one read-only query such as 'SELECT * FROM DB.SCHEMA.TABLE'",
-    )
+    from stacks.readonly_sql import read_only_problem  # parses with sqlglot: loaded only when a query is checked
+
+    return read_only_problem(value)
 
 
 def rule(check: Check | None = None, *, default: Any = dataclasses.MISSING, doc: str = "") -> Any:
@@ -332,11 +329,74 @@ class SnowflakeSection:
     )
 
 
+def _relative_folder(value: Any) -> tuple[str, str] | None:
+    # "/" or "a//b" would write blobs under a name the registered azureml:// path does not point at
+    if re.fullmatch(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*", value) and not re.search(r"(^|/)\.\.?(/|$)", value):
+        return None
+    return (
+        f"{value!r} is not a relative folder (segments of letters, digits, '_', '.', '-' joined by single '/', "
+        "no leading or trailing '/', no '.' or '..')",
+        "use a folder like 'raw_house_data'",
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class DataAssetSection:
     name: str = rule(DATA_ASSET_NAME, default="raw_house_data")
     datastore: str = rule(DATA_ASSET_NAME, default="rawdata")
-    path_prefix: str = rule(_not_blank, default="raw_house_data")
+    path_prefix: str = rule(
+        _relative_folder,
+        default="raw_house_data",
+        doc="folder in the datastore under which each version gets its own folder",
+    )
+
+
+CONTRACT_KINDS = ("text", "integer", "number", "boolean", "date", "timestamp")
+
+
+def _contract_columns(value: Any) -> tuple[str, str] | None:
+    for column, kind in value.items():
+        if kind not in CONTRACT_KINDS:
+            return (f"column {column!r}: unknown kind {kind!r}", f"use one of {', '.join(CONTRACT_KINDS)}")
+    return None if value else ("must list at least one column", "add e.g. price = 'number'")
+
+
+def _contract_ranges(value: Any) -> tuple[str, str] | None:
+    for column, bounds in value.items():
+        if not re.fullmatch(r"\s*(-?\d+(\.\d+)?)?\s*\.\.\s*(-?\d+(\.\d+)?)?\s*", bounds) or bounds.strip() == "..":
+            return (f"column {column!r}: {bounds!r} is not a range", "write 'MIN..MAX', 'MIN..' or '..MAX', e.g. '0..'")
+    return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataContractSection:
+    """What the imported data must look like; checked before a version is registered, and by verify.
+    Column names compare case-insensitively (Snowflake returns upper case)."""
+
+    columns: dict[str, str] = rule(
+        _contract_columns,
+        default={
+            "market": "text",
+            "location": "text",
+            "property_type": "text",
+            "square_feet": "number",
+            "bedrooms": "integer",
+            "year_built": "integer",
+            "price": "number",
+        },
+        doc="required columns and their kind: text, integer (whole numbers), number, boolean, date, timestamp",
+    )
+    not_null: tuple[str, ...] = rule(default=("market", "price"), doc="columns that must not contain NULL (or NaN)")
+    allowed_values: dict[str, str] = rule(
+        default={"market": "urban,suburban,waterfront"},
+        doc="column -> comma-separated values a text column may hold (compared case-insensitively)",
+    )
+    ranges: dict[str, str] = rule(
+        _contract_ranges,
+        default={"price": "0..", "square_feet": "1..", "bedrooms": "0..", "year_built": "1600..2100"},
+        doc="column -> 'MIN..MAX' (either side may be empty) every non-NULL value must lie in",
+    )
+    min_rows: int = rule(_between(1, 10**12), default=1, doc="fewest rows an import may have")
 
 
 _DNS_LABEL = _name_rule(
@@ -417,6 +477,7 @@ class EnvironmentConfig:
     backend: BackendSection = rule(default=BackendSection())
     snowflake: SnowflakeSection
     data_asset: DataAssetSection = rule(default=DataAssetSection())
+    data_contract: DataContractSection = rule(default=DataContractSection())
     runners: RunnersSection
 
     @property
@@ -565,6 +626,29 @@ def _validate_runners(config: EnvironmentConfig, source: str) -> None:
         )
 
 
+def _validate_contract(contract: DataContractSection, source: str) -> None:
+    declared = {name.lower() for name in contract.columns}
+    for key, names in (
+        ("not_null", contract.not_null),
+        ("allowed_values", contract.allowed_values),
+        ("ranges", contract.ranges),
+    ):
+        for name in names:
+            if name.lower() not in declared:
+                raise ConfigError(
+                    source, f"data_contract.{key}", f"column {name!r} is not in data_contract.columns", "add it there"
+                )
+    for name in contract.ranges:
+        if contract.columns[_declared(contract, name)] not in ("integer", "number"):
+            raise ConfigError(
+                source, "data_contract.ranges", f"column {name!r} is not numeric", "give ranges to number columns only"
+            )
+
+
+def _declared(contract: DataContractSection, name: str) -> str:
+    return next(column for column in contract.columns if column.lower() == name.lower())
+
+
 def parse_environment_config(data: Mapping[str, Any], *, source: str, expected_name: str) -> EnvironmentConfig:
     """Validate a parsed TOML document; raise ConfigError naming the first problem."""
     config: EnvironmentConfig = _build(EnvironmentConfig, data, source, "")
@@ -588,6 +672,7 @@ def parse_environment_config(data: Mapping[str, Any], *, source: str, expected_n
         )
     _validate_backend(config.backend, source)
     _validate_runners(config, source)
+    _validate_contract(config.data_contract, source)
     if config.environment.location in config.registry.geo_replication_locations:
         raise ConfigError(
             source,

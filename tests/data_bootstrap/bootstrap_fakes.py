@@ -11,9 +11,11 @@ from __future__ import annotations
 import base64
 import io
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -86,6 +88,8 @@ class FakeAzure:
     secrets: dict[str, str] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     arm_status_override: int | None = None
+    state_file: Path | None = None  # shares the ARM resources with fakes in other processes
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def writes(self) -> list[Call]:
         return [c for c in self.calls if c.host == ARM and c.method in ("PUT", "POST", "PATCH", "DELETE")]
@@ -99,7 +103,12 @@ class FakeAzure:
         call = Call(str(request.method), str(request.url), body)
         self.calls.append(call)
         if call.host == ARM:
-            return self._arm(call)
+            with self._lock:  # one ARM request at a time, as a real resource provider serialises per resource
+                self._load()
+                answer = self._arm(call)
+                if call.method == "PUT":
+                    self._save()
+                return answer
         if call.host.endswith(".vault.azure.net"):
             return self._vault(call, request)
         # anything else (blob reads the ML SDK tries for MLTable validation, schema downloads): absent
@@ -115,13 +124,31 @@ class FakeAzure:
         children = [doc for key, doc in self.resources.items() if key.rsplit("/", 1)[0] == path]
         if call.method == "GET" and children:  # a collection: ARM lists as {"value": [...]}
             return 200, {}, json.dumps({"value": children}).encode()
+        if call.method == "PUT" and "/data/" in path and path in self.resources:
+            # a data asset version is immutable, only its description and tags may change
+            # (learn.microsoft.com/azure/machine-learning/how-to-create-register-datasets)
+            before, after = self.resources[path]["properties"], call.json()["properties"]
+            if before.get("dataUri") != after.get("dataUri"):
+                conflict = {"error": {"code": "UserError", "message": f"{path} is immutable: dataUri cannot change"}}
+                return 409, {}, json.dumps(conflict).encode()
         if call.method == "PUT":
             document = call.json()
             document.update({"id": path, "name": path.rsplit("/", 1)[-1]})
-            document.setdefault("systemData", {"createdAt": "2026-11-28T00:00:00Z", "createdBy": "test"})
+            created = self.resources.get(path, {}).get("systemData", {}).get("createdAt")
+            document["systemData"] = {"createdAt": created or datetime.now(UTC).isoformat(), "createdBy": "test"}
             self.resources[path] = document
             return 200, {}, json.dumps(document).encode()
         return 404, {}, json.dumps({"error": {"code": "NotFound", "message": f"{path} not found"}}).encode()
+
+    def _load(self) -> None:
+        if self.state_file is not None and self.state_file.exists():
+            self.resources = json.loads(self.state_file.read_text(encoding="utf-8"))
+
+    def _save(self) -> None:
+        if self.state_file is not None:
+            temporary = self.state_file.with_suffix(".tmp")
+            temporary.write_text(json.dumps(self.resources), encoding="utf-8")
+            temporary.replace(self.state_file)
 
     def _vault(self, call: Call, request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
         if "Authorization" not in request.headers:  # Key Vault's challenge: the first request goes unauthenticated

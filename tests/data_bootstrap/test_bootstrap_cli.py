@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,15 @@ def run(wiring: Wiring, outputs: Path, *args: str) -> int:
     return main([command, "--env", "dev", "--outputs", str(outputs), *rest], runtime_factory=wiring)
 
 
+def edited_config(tmp_path: Path, old: str = "", new: str = "", *, extra: str = "") -> Path:
+    """config/dev.toml with ``old`` replaced by ``new`` and ``extra`` appended, as tmp_path/dev.toml."""
+    text = (REPO_ROOT / "config" / "dev.toml").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "dev.toml"
+    path.write_text(text.replace(old, new) + "\n" + extra, encoding="utf-8")
+    return path
+
+
 def key_fragments(pem: str) -> list[str]:
     """Pieces of the key as they could leak: PEM body lines and the base64 of the DER bytes."""
     body = [line for line in pem.splitlines() if line and not line.startswith("-----")]
@@ -43,12 +53,14 @@ def test_plan_on_an_empty_workspace_lists_creates_and_writes_nothing(
     assert "workspace connection snowflake-globorealty: create" in out
     assert "metadata.key_vault_uri: 'https://kv-globorealty-ml-dev.vault.azure.net/'" in out
     assert "datastore rawdata: create" in out
-    assert "data asset raw_house_data: import" in out and "latest registered: none" in out
+    assert "data asset raw_house_data: import" in out and "(current: none)" in out
+    assert "remove stale folder" not in out
     assert fake_azure.writes() == []
     assert [(c.method, c.path) for c in fake_azure.arm_calls()] == [
         ("GET", CONNECTION),
         ("GET", DATASTORE),
-        ("GET", f"{WS}/data/raw_house_data/versions"),
+        ("GET", f"{WS}/data/raw_house_data/versions"),  # the current version
+        ("GET", f"{WS}/data/raw_house_data/versions"),  # registered folders, for the stale-folder sweep
     ]
     assert not [c for c in fake_azure.calls if c.host.endswith("vault.azure.net")]
 
@@ -69,7 +81,7 @@ def test_apply_creates_everything_then_a_rerun_is_a_no_op_and_verify_passes(
     assert err.splitlines()[1].startswith(f"writing {version_folder}") and f"{ROWS:,} rows" in err.splitlines()[1]
     assert len(err.splitlines()) == 2, err  # progress only: no SDK log noise
     assert "datastore rawdata: created" in out
-    assert f"registered; {ROWS:,} rows" in out
+    assert f"registered, current; {ROWS:,} rows" in out
 
     writes = fake_azure.writes()
     assert [(c.method, c.path.rsplit("/", 2)[-2]) for c in writes] == [
@@ -101,7 +113,10 @@ def test_apply_creates_everything_then_a_rerun_is_a_no_op_and_verify_passes(
     version = data.path.rsplit("/", 1)[-1]
     assert data.api_version == "2023-04-01-preview"
     assert data.json()["properties"]["dataType"] == "mltable"
-    assert data.json()["properties"]["dataUri"] == f"azureml://datastores/rawdata/paths/raw_house_data/{version}/"
+    uri = data.json()["properties"]["dataUri"]
+    assert re.fullmatch(rf"azureml://datastores/rawdata/paths/raw_house_data/{version}/run-[0-9T]+-[0-9a-f]{{8}}/", uri)
+    assert data.json()["properties"]["tags"]["rows"] == str(ROWS)
+    assert "imported_at" in data.json()["properties"]["tags"]
     assert len(version) == 16
     # the key was read from Key Vault (after its auth challenge) and never sent anywhere else
     vault_calls = [c for c in fake_azure.calls if c.host.endswith("vault.azure.net")]
@@ -109,8 +124,12 @@ def test_apply_creates_everything_then_a_rerun_is_a_no_op_and_verify_passes(
     for call in fake_azure.calls:
         for fragment in key_fragments(private_key_pem):
             assert fragment not in call.body.decode("utf-8", "replace")
+    run_folder = uri.split("/paths/", 1)[1]
     blobs = sorted(wiring.container.list_blob_names())
-    assert blobs == [f"raw_house_data/{version}/{n}" for n in ("MLTable", "_COMPLETE", "part-00000.parquet")]
+    assert blobs == [
+        f"raw_house_data/{version}/_CLAIM",
+        *(run_folder + n for n in ("MLTable", "_COMPLETE", "_RUN", "part-00000.parquet")),
+    ]
 
     fake_azure.calls.clear()
     assert run(wiring, outputs_file, "apply") == 0
@@ -158,16 +177,71 @@ def test_import_step_resolves_the_registered_connection_by_name(
     assert CONNECTION in gets and "/secrets/snowflake-private-key" in gets
 
 
-def test_verify_fails_on_an_asset_without_the_expected_columns(
+def test_schema_drift_fails_apply_before_anything_is_registered(
     wiring: Wiring, outputs_file: Path, fake_azure: FakeAzure, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = tmp_path / "dev.toml"
-    text = (REPO_ROOT / "config" / "dev.toml").read_text(encoding="utf-8")
-    config.write_text(text.replace("SELECT * FROM", "SELECT ID, MARKET, PRICE FROM"), encoding="utf-8")
-    assert run(wiring, outputs_file, "apply", "--config", str(config)) == 0
+    """Issue 12, item 8: a result that breaks the data contract used to be registered, then failed verify."""
+    config = edited_config(tmp_path, "SELECT * FROM", "SELECT ID, MARKET, PRICE FROM")
+    assert run(wiring, outputs_file, "apply", "--step", "connection") == 0
     capsys.readouterr()
-    code = run(wiring, outputs_file, "verify", "--config", str(config), "--profile-dir", str(tmp_path / "p"))
+    assert run(wiring, outputs_file, "apply", "--step", "import", "--config", str(config)) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "nothing registered" in err
+    assert "column 'location' is missing" in err and "column 'year_built' is missing" in err
+    assert "[data_contract]" in err
+    assert not [c for c in fake_azure.writes() if "/data/" in c.path]
+    assert list(wiring.container.list_blob_names()) == []
+
+
+def test_verify_checks_the_current_version_against_the_configured_contract(
+    wiring: Wiring, outputs_file: Path, fake_azure: FakeAzure, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """verify runs the contract apply enforced; a stricter contract shows each breach."""
+    assert run(wiring, outputs_file, "apply") == 0
+    capsys.readouterr()
+    stricter = edited_config(
+        tmp_path,
+        extra='[data_contract]\ncolumns = { market = "text", garage = "integer", price = "text" }\n'
+        'not_null = ["market"]\nallowed_values = { market = "urban" }\nranges = {}\n',
+    )
+    code = run(wiring, outputs_file, "verify", "--config", str(stricter), "--profile-dir", str(tmp_path / "p"))
     out = capsys.readouterr().out
     assert code == 1
-    assert "FAILED: column 'location' is missing" in out and "FAILED: column 'year_built' is missing" in out
-    assert "verify: 5 problem(s)" in out
+    assert "FAILED: column 'garage' is missing" in out
+    assert re.search(r"FAILED: column 'price' is decimal128\(\d+, 2\), expected text", out)  # NUMBER(12,2)
+    assert "FAILED: column 'market' has values outside ['urban']: 'suburban', 'waterfront'" in out
+    assert "verify: 3 problem(s)" in out
+
+
+def test_current_follows_the_data_after_a_revert(
+    wiring: Wiring, outputs_file: Path, fake_azure: FakeAzure, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 12, item 7: after going back to earlier content, plan and verify kept using the newer version."""
+    other = edited_config(tmp_path, "REAL_ESTATE.RAW", "REAL_ESTATE.RAW WHERE BEDROOMS > 1")
+    assert run(wiring, outputs_file, "apply") == 0
+    first = re.search(r"data asset raw_house_data:([0-9a-f]{16}): registered", capsys.readouterr().out)
+    assert run(wiring, outputs_file, "apply", "--config", str(other)) == 0
+    second = re.search(r"data asset raw_house_data:([0-9a-f]{16}): registered", capsys.readouterr().out)
+    assert first and second and first[1] != second[1]
+
+    assert run(wiring, outputs_file, "apply") == 0  # the first content again
+    out = capsys.readouterr().out
+    assert f"data asset raw_house_data:{first[1]}: unchanged (version exists), current;" in out
+    # the bytes reported are the registered folder's (its manifest), the same as when it was written
+    assert run(wiring, outputs_file, "plan", "--step", "import") == 0
+    assert f"(current: {first[1]})" in capsys.readouterr().out
+    assert run(wiring, outputs_file, "verify", "--profile-dir", str(tmp_path / "p")) == 0
+    assert f"data asset raw_house_data:{first[1]} (" in capsys.readouterr().out
+
+
+def test_a_reused_version_reports_the_registered_folders_bytes(
+    wiring: Wiring, outputs_file: Path, fake_azure: FakeAzure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 12, item 10: "N bytes of Parquet" on a reused version reported the local spill."""
+    assert run(wiring, outputs_file, "apply") == 0
+    capsys.readouterr()
+    sizes = {b.name: int(b.size) for b in wiring.container.list_blobs() if b.name.endswith(".parquet")}
+    assert run(wiring, outputs_file, "apply") == 0
+    assert f"unchanged (version exists), current; {ROWS:,} rows, {sum(sizes.values()):,} bytes of Parquet in " in (
+        capsys.readouterr().out
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -18,7 +19,7 @@ from data_bootstrap.cli import main
 from data_bootstrap.emulators import AZURITE_ACCOUNT, free_port
 from data_bootstrap.errors import BootstrapError
 from data_bootstrap.settings import REPO_ROOT
-from tests.data_bootstrap.bootstrap_fakes import FakeAzure, FakeCredential, Wiring
+from tests.data_bootstrap.bootstrap_fakes import OUTPUTS, FakeAzure, FakeCredential, Wiring
 
 pytestmark = pytest.mark.emulators
 
@@ -217,3 +218,81 @@ def test_module_entry_point_prints_one_line(tmp_path: Path) -> None:
         "`terraform -chdir=cdktf.out/stacks/mlplatform-<env> output -json > outputs.json`"
     )
     assert result.stderr.strip().splitlines() == [f"error: outputs file {tmp_path / 'none.json'} not found; fix: {fix}"]
+
+
+@pytest.mark.parametrize("which", ["--outputs", "--config"])
+@pytest.mark.parametrize("problem", ["directory", "unreadable", "not-utf8"])
+def test_unreadable_inputs_are_one_line(
+    wiring: Wiring, outputs_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], which: str, problem: str
+) -> None:
+    """Issue 12, item 4: a directory, an unreadable file or non-UTF-8 bytes gave a traceback and exit 1."""
+    bad = tmp_path / f"bad-{problem}"
+    if problem == "directory":
+        bad.mkdir()
+    else:
+        bad.write_bytes(b"\xff\xfe not utf-8 \x80" if problem == "not-utf8" else b"{}")
+    expected = {"directory": "is a directory", "unreadable": "permission denied", "not-utf8": "is not UTF-8 text"}
+    if problem == "unreadable" and os.geteuid() == 0:  # root reads any file; this one fails with EIO for anyone
+        bad, expected["unreadable"] = Path("/proc/self/mem"), "cannot be read (Input/output error)"
+    elif problem == "unreadable":
+        bad.chmod(0)
+    argv = apply_argv(bad) if which == "--outputs" else apply_argv(outputs_file, "--config", str(bad))
+    line = fails_cleanly(wiring, argv, capsys)
+    assert f"{bad} {expected[problem]}" in line
+
+
+def other_outputs(tmp_path: Path, **changes: str) -> Path:
+    path = tmp_path / "other-outputs.json"
+    path.write_text(json.dumps({"mlplatform-dev": {**OUTPUTS, **changes}}), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"workspace_name": "mlw-globorealty-prod"}, "output 'workspace_name' is 'mlw-globorealty-prod', but "
+         "environment 'dev' names it 'mlw-globorealty-dev'"),
+        ({"storage_account_name": "evil.example.com/x?"}, "output 'storage_account_name' is 'evil.example.com/x?'"),
+        ({"key_vault_uri": "not a url"}, "output 'key_vault_uri' 'not a url' is not a Key Vault URI"),
+        ({"key_vault_uri": "https://kv-globorealty-ml-prod.vault.azure.net/"},
+         "output 'key_vault_uri' points at vault 'kv-globorealty-ml-prod'"),
+        ({"subscription_id": "x"}, "output 'subscription_id' 'x' is not a subscription ID"),
+        ({"raw_container_name": "curated"}, "output 'raw_container_name' is 'curated'"),
+    ],
+    ids=["other-workspace", "storage-not-a-name", "vault-not-a-url", "other-vault", "subscription", "container"],
+)  # fmt: skip
+def test_outputs_must_belong_to_the_chosen_environment(
+    wiring: Wiring,
+    tmp_path: Path,
+    fake_azure: FakeAzure,
+    capsys: pytest.CaptureFixture[str],
+    changes: dict[str, str],
+    expected: str,
+) -> None:
+    """Issue 12, item 5: the dev stack's outputs with --env prod (or doctored values) reached plan."""
+    line = fails_cleanly(wiring, apply_argv(other_outputs(tmp_path, **changes)), capsys, fake_azure)
+    assert expected in line and "pass the outputs of stack mlplatform-dev" in line
+    assert fake_azure.calls == []
+
+
+def test_prod_with_the_dev_outputs_is_refused(
+    wiring: Wiring, outputs_file: Path, tmp_path: Path, fake_azure: FakeAzure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dev_outputs = tmp_path / "dev-outputs.json"
+    dev_outputs.write_text(json.dumps({key: {"value": value} for key, value in OUTPUTS.items()}), encoding="utf-8")
+    line = fails_cleanly(wiring, ["plan", "--env", "prod", "--outputs", str(dev_outputs)], capsys, fake_azure)
+    assert "output 'resource_group_name' is 'rg-globorealty-ml-dev', but environment 'prod' names it" in line
+    assert fake_azure.calls == []
+
+
+def test_unreachable_storage_names_the_network_not_a_role(
+    wiring: Wiring, outputs_file: Path, fake_azure: FakeAzure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 12, item 10: the "unreachable storage" error suggested a role grant as the fix."""
+    closed_port = f"http://127.0.0.1:{free_port()}/{AZURITE_ACCOUNT}"
+    wiring.container = ContainerClient(closed_port, "rawdata", retry_total=0)  # fail fast: nothing listens
+    code = main(apply_argv(outputs_file, "--step", "import"), runtime_factory=wiring)
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "unreachable while listing raw_house_data/" in err and "network path" in err
+    assert "Storage Blob Data Contributor" not in err

@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import mltable
@@ -16,14 +17,16 @@ from azure.storage.blob import ContainerClient
 
 from data_bootstrap.assets import AssetRef
 from data_bootstrap.blob_sink import BlobSink
-from data_bootstrap.importer import COMPLETE_MARKER, ImportTarget, run_import
+from data_bootstrap.importer import COMPLETE_MARKER, ImportTarget, run_import, sweep
 from data_bootstrap.progress import ProgressPrinter
 from data_bootstrap.synthetic import house_prices
+from stacks.config import DataContractSection
 
 pytestmark = pytest.mark.emulators
 
 QUERY = "SELECT * FROM GLOBOREALTY.REAL_ESTATE.RAW"
 TARGET = ImportTarget(asset_name="raw_house_data", datastore="rawdata", path_prefix="raw_house_data", query=QUERY)
+CONTRACT = DataContractSection()
 
 
 @dataclass
@@ -36,14 +39,17 @@ class RecordingRegistry:
     def get(self, name: str, version: str) -> AssetRef | None:
         return self.assets.get((name, version))
 
-    def latest(self, name: str) -> AssetRef | None:
-        matching = [ref for (n, _), ref in self.assets.items() if n == name]
-        return matching[-1] if matching else None
+    def versions(self, name: str) -> list[AssetRef]:
+        return [ref for (n, _), ref in self.assets.items() if n == name]
 
     def register(self, ref: AssetRef, *, description: str, tags: dict[str, str]) -> None:
-        folder = ref.path.split("/paths/", 1)[1]
-        assert self.sink.exists(f"{folder}{COMPLETE_MARKER}"), "registered before the completion marker"
-        self.assets[(ref.name, ref.version)] = ref
+        assert self.sink.exists(f"{ref.folder}/{COMPLETE_MARKER}"), "registered before the manifest"
+        assert (ref.name, ref.version) not in self.assets, "a registered version was registered again"
+        self.assets[(ref.name, ref.version)] = replace(ref, tags=tags)
+
+    def set_tags(self, ref: AssetRef, tags: dict[str, str]) -> None:
+        old = self.assets[(ref.name, ref.version)]
+        self.assets[(ref.name, ref.version)] = replace(old, tags={**old.tags, **tags})
 
 
 def batches_of(table: pa.Table, size: int) -> Iterator[pa.RecordBatch]:
@@ -52,7 +58,12 @@ def batches_of(table: pa.Table, size: int) -> Iterator[pa.RecordBatch]:
 
 def import_table(table: pa.Table, sink: BlobSink, registry: RecordingRegistry, *, size: int = 500) -> AssetRef:
     result = run_import(
-        batches_of(table, size), target=TARGET, sink=sink, registry=registry, progress=ProgressPrinter()
+        batches_of(table, size),
+        target=TARGET,
+        contract=CONTRACT,
+        sink=sink,
+        registry=registry,
+        progress=ProgressPrinter(),
     )
     return result.asset
 
@@ -61,10 +72,16 @@ def test_written_folder_loads_with_mltable_and_pyarrow(container: ContainerClien
     sink = BlobSink(container=container)
     table = house_prices(1_500, seed=3)
     ref = import_table(table, sink, RecordingRegistry(sink))
-    folder = f"raw_house_data/{ref.version}/"
+    folder = ref.folder + "/"
+    assert folder.startswith(f"raw_house_data/{ref.version}/run-")
     assert sorted(container.list_blob_names()) == [
-        folder + n for n in ("MLTable", COMPLETE_MARKER, "part-00000.parquet")
+        f"raw_house_data/{ref.version}/_CLAIM",
+        *(folder + n for n in ("MLTable", COMPLETE_MARKER, "_RUN", "part-00000.parquet")),
     ]
+    manifest = json.loads(sink.read_text(folder + COMPLETE_MARKER))
+    size = container.get_blob_client(folder + "part-00000.parquet").get_blob_properties().size
+    assert manifest["files"] == [{"name": "part-00000.parquet", "bytes": size, "rows": 1_500}]
+    assert manifest["rows"] == 1_500 and ["PRICE", "double"] in manifest["schema"]
     local = tmp_path / "asset"
     sink.download_prefix(folder, local)
     frame = mltable.load(str(local)).to_pandas_dataframe()
@@ -79,12 +96,13 @@ def test_large_results_roll_over_into_several_parquet_files(container: Container
     result = run_import(
         batches_of(table, 128),
         target=TARGET,
+        contract=CONTRACT,
         sink=sink,
         registry=RecordingRegistry(sink),
         progress=ProgressPrinter(),
         rows_per_file=300,
     )
-    sink.download_prefix(f"raw_house_data/{result.asset.version}/", tmp_path)
+    sink.download_prefix(result.asset.folder + "/", tmp_path)
     parts = sorted(tmp_path.glob("*.parquet"))
     # a file rolls over at the first whole batch past rows_per_file: 3 x 128, 3 x 128, the rest
     assert [(p.name, pq.read_metadata(p).num_rows) for p in parts] == [
@@ -124,7 +142,9 @@ def test_interrupted_read_registers_and_writes_nothing(container: ContainerClien
         raise ConnectionResetError("connection dropped mid-result")
 
     with pytest.raises(ConnectionResetError):
-        run_import(failing(), target=TARGET, sink=sink, registry=registry, progress=ProgressPrinter())
+        run_import(
+            failing(), target=TARGET, contract=CONTRACT, sink=sink, registry=registry, progress=ProgressPrinter()
+        )
     assert registry.assets == {}
     assert list(container.list_blob_names()) == []
 
@@ -132,30 +152,61 @@ def test_interrupted_read_registers_and_writes_nothing(container: ContainerClien
 class FailingOnMLTable(BlobSink):
     def upload_text(self, name: str, text: str) -> None:
         if name.endswith("/MLTable"):
-            raise OSError("write interrupted")
+            raise KeyboardInterrupt  # Ctrl-C, or SIGTERM through the CLI's handler, mid-upload
         super().upload_text(name, text)
 
 
-def test_interrupted_upload_registers_nothing_and_a_rerun_repairs_the_folder(container: ContainerClient) -> None:
+def test_an_interrupted_upload_removes_its_own_folder_and_registers_nothing(container: ContainerClient) -> None:
+    """Issue 12, item 6: an interrupted run cleans up after itself."""
     table = house_prices(800, seed=9)
     broken = FailingOnMLTable(container=container)
     registry = RecordingRegistry(broken)
-    with pytest.raises(OSError, match="write interrupted"):
+    with pytest.raises(KeyboardInterrupt):
         import_table(table, broken, registry)
     assert registry.assets == {}
-    assert not [n for n in container.list_blob_names() if n.endswith(COMPLETE_MARKER)]
-    # a stale extra part from the interrupted run must not survive into the registered folder
-    leftover = next(iter(container.list_blob_names())).rsplit("/", 1)[0]
-    container.upload_blob(f"{leftover}/part-00099.parquet", b"stale")
+    assert list(container.list_blob_names()) == []
 
     sink = BlobSink(container=container)
     ref = import_table(table, sink, RecordingRegistry(sink))
     assert sorted(n.rsplit("/", 1)[1] for n in container.list_blob_names()) == [
         "MLTable",
+        "_CLAIM",
         COMPLETE_MARKER,
+        "_RUN",
         "part-00000.parquet",
     ]
-    assert ref.path.endswith(f"/{ref.version}/")
+    assert ref.path.endswith(f"/{ref.folder}/")
+
+
+def test_a_killed_runs_folder_is_reported_stale_and_removed_but_registered_ones_never(
+    container: ContainerClient,
+) -> None:
+    """Issue 12, item 6: a SIGKILLed run leaves a partial folder (no manifest, a lapsed lease); and a
+    folder of the layout before run folders, never registered. The next import removes both, keeps
+    every registered folder."""
+    sink = BlobSink(container=container)
+    registry = RecordingRegistry(sink)
+    kept = import_table(house_prices(300, seed=1), sink, registry)
+    killed = "raw_house_data/0123456789abcdef/run-20261129T000000-deadbeef"
+    container.upload_blob(f"{killed}/part-00000.parquet", b"partial")
+    container.upload_blob(f"{killed}/_RUN", b"")
+    # the dead run's lease: taken, then lapsed with the process (breaking it stands in for waiting 15-60 s)
+    container.get_blob_client(f"{killed}/_RUN").acquire_lease(lease_duration=15).break_lease(lease_break_period=0)
+    container.upload_blob("raw_house_data/fedcba9876543210/part-00000.parquet", b"old layout, interrupted")
+    # a live run: holds its lease
+    live = "raw_house_data/1111111111111111/run-20261129T000001-cafecafe"
+    with sink.lease(f"{live}/_RUN"):
+        states = {state.folder: state for state in sweep(TARGET, sink=sink, registry=registry)}
+        assert states[killed].stale and states["raw_house_data/fedcba9876543210"].stale
+        assert not states[live].stale and states[live].live
+        assert not states[kept.folder].stale and states[kept.folder].registered
+        assert not states[f"raw_house_data/{kept.version}"].stale  # the claim of a registered version
+
+        changed = import_table(house_prices(300, seed=2), sink, registry)
+    remaining = set(container.list_blob_names())
+    assert not any(name.startswith((killed, "raw_house_data/fedcba9876543210/")) for name in remaining)
+    assert f"{live}/_RUN" in remaining
+    assert {kept.folder, changed.folder} <= {name.rsplit("/", 1)[0] for name in remaining}
 
 
 def test_memory_does_not_grow_with_row_count(container: ContainerClient) -> None:
@@ -172,8 +223,34 @@ def test_memory_does_not_grow_with_row_count(container: ContainerClient) -> None
                 yield from house_prices(2_000, seed=index).to_batches()
                 peak = max(peak, pa.total_allocated_bytes())
 
-        run_import(stream(), target=TARGET, sink=sink, registry=RecordingRegistry(sink), progress=ProgressPrinter())
+        run_import(
+            stream(),
+            target=TARGET,
+            contract=CONTRACT,
+            sink=sink,
+            registry=RecordingRegistry(sink),
+            progress=ProgressPrinter(),
+        )
         return peak
 
     small, large = peak_for(5), peak_for(50)
     assert large < small + one_batch * 2, (small, large)
+
+
+def test_a_new_path_prefix_writes_the_same_rows_there(container: ContainerClient) -> None:
+    """Issue 12, item 10: changing path_prefix with unchanged content wrote nothing."""
+    sink = BlobSink(container=container)
+    registry = RecordingRegistry(sink)
+    table = house_prices(200, seed=4)
+    first = import_table(table, sink, registry)
+    moved = run_import(
+        batches_of(table, 64),
+        target=replace(TARGET, path_prefix="bronze/house_data"),
+        contract=CONTRACT,
+        sink=sink,
+        registry=registry,
+        progress=ProgressPrinter(),
+    )
+    assert moved.created and moved.asset.version != first.version
+    assert moved.asset.folder.startswith(f"bronze/house_data/{moved.asset.version}/run-")
+    assert sink.exists(f"{moved.asset.folder}/part-00000.parquet")

@@ -18,6 +18,7 @@ from data_bootstrap.errors import BootstrapError
 from data_bootstrap.snowflake_source import SnowflakeCoordinates, SnowflakeParams, SnowflakeSource, private_key_der
 from data_bootstrap.synthetic import CITIES, house_prices
 from data_bootstrap.verify import verify_frame
+from stacks.config import DataContractSection
 from tests.data_bootstrap.bootstrap_fakes import ROWS, TABLE
 
 pytestmark = pytest.mark.emulators
@@ -30,6 +31,8 @@ COORDINATES = SnowflakeCoordinates(
     database="GLOBOREALTY",
     schema="REAL_ESTATE",
 )
+
+CONTRACT = DataContractSection()
 
 
 def test_synthetic_table_is_deterministic_and_plausible() -> None:
@@ -79,17 +82,17 @@ def test_encrypted_private_key_needs_its_passphrase() -> None:
 
 def test_verify_accepts_the_synthetic_table_and_names_each_problem() -> None:
     frame = house_prices(50, seed=4).to_pandas()
-    assert verify_frame(frame).ok
+    assert verify_frame(frame, CONTRACT).ok
     broken = frame.drop(columns=["YEAR_BUILT"]).assign(
         BEDROOMS=frame["BEDROOMS"] + 0.5, MARKET=frame["MARKET"].where(frame.index > 0, "lunar")
     )
-    problems = verify_frame(broken).problems
+    problems = verify_frame(broken, CONTRACT).problems
     assert any("'year_built' is missing" in p for p in problems)
-    assert any("'bedrooms' has type float64, expected integer" in p for p in problems)
+    assert "column 'bedrooms' has 50 non-whole value(s), expected integer" in problems
     assert any("'lunar'" in p for p in problems)
-    empty = verify_frame(frame.iloc[0:0])
-    assert not empty.ok and "the asset has no rows" in empty.problems
-    text_price = verify_frame(frame.assign(PRICE=frame["PRICE"].astype(str)))
+    empty = verify_frame(frame.iloc[0:0], CONTRACT)
+    assert not empty.ok and "0 rows, expected at least 1" in empty.problems
+    text_price = verify_frame(frame.assign(PRICE=frame["PRICE"].astype(str)), CONTRACT)
     assert any("'price'" in p for p in text_price.problems)
 
 
@@ -100,7 +103,7 @@ def test_verify_accepts_decimal_numbers() -> None:
     as_decimal = frame.assign(
         PRICE=[Decimal(str(v)) for v in frame["PRICE"]], BEDROOMS=frame["BEDROOMS"].astype(object)
     )
-    assert verify_frame(pd.DataFrame(as_decimal)).ok
+    assert verify_frame(pd.DataFrame(as_decimal), CONTRACT).ok
 
 
 def test_emulator_is_stopped_when_the_body_fails(tmp_path: Path) -> None:

@@ -12,13 +12,14 @@ import pyarrow as pa
 import pytest
 from azure.storage.blob import ContainerClient
 
-from data_bootstrap.assets import AssetRef
+from data_bootstrap.assets import AssetRef, current
 from data_bootstrap.blob_sink import BlobSink
 from data_bootstrap.errors import BootstrapError
 from data_bootstrap.importer import COMPLETE_MARKER, ImportResult, ImportTarget, run_import
 from data_bootstrap.local_catalog import LocalAssetCatalog
 from data_bootstrap.progress import ProgressPrinter
 from data_bootstrap.synthetic import house_prices
+from stacks.config import DataContractSection
 
 TARGET = ImportTarget(
     asset_name="raw_house_data", datastore="rawdata", path_prefix="raw_house_data", query="SELECT * FROM T"
@@ -27,7 +28,9 @@ TARGET = ImportTarget(
 
 def import_into(catalog: LocalAssetCatalog, sink: BlobSink, table: pa.Table) -> ImportResult:
     batches = table.to_batches(max_chunksize=400)
-    return run_import(batches, target=TARGET, sink=sink, registry=catalog, progress=ProgressPrinter())
+    return run_import(
+        batches, target=TARGET, contract=DataContractSection(), sink=sink, registry=catalog, progress=ProgressPrinter()
+    )
 
 
 @pytest.mark.emulators
@@ -48,11 +51,16 @@ def test_same_content_reuses_the_version_and_changed_content_gets_a_new_one(
     changed = import_into(LocalAssetCatalog(path=path), sink, house_prices(1_000, seed=12))
     assert changed.created and changed.asset.version != first.asset.version
     catalog = LocalAssetCatalog(path=path)
-    assert catalog.latest("raw_house_data") == changed.asset
+    assert current(catalog, "raw_house_data") == changed.asset
     assert catalog.get("raw_house_data", first.asset.version) == first.asset
     assert catalog.get("raw_house_data", "0000000000000000") is None
-    assert catalog.latest("other") is None
-    assert sink.exists(f"raw_house_data/{first.asset.version}/{COMPLETE_MARKER}")
+    assert current(catalog, "other") is None
+    assert sink.exists(f"{first.asset.folder}/{COMPLETE_MARKER}")
+
+    # issue 12, item 7: back to the first content: nothing new is written, and current follows the data
+    reverted = import_into(LocalAssetCatalog(path=path), sink, table)
+    assert (reverted.created, reverted.asset) == (False, first.asset)
+    assert current(LocalAssetCatalog(path=path), "raw_house_data") == first.asset
 
 
 class FailingUpload(BlobSink):
@@ -68,10 +76,10 @@ def test_an_interrupted_upload_registers_nothing(container: ContainerClient, tmp
     with pytest.raises(OSError, match="upload interrupted"):
         import_into(catalog, FailingUpload(container=container), house_prices(500, seed=2))
     assert not catalog.path.exists()
-    assert catalog.latest("raw_house_data") is None
-    # the re-run completes the folder and registers it
+    assert current(catalog, "raw_house_data") is None
+    assert list(container.list_blob_names()) == []  # the interrupted run removed its own folder
     result = import_into(catalog, BlobSink(container=container), house_prices(500, seed=2))
-    assert result.created and catalog.latest("raw_house_data") == result.asset
+    assert result.created and current(catalog, "raw_house_data") == result.asset
 
 
 def test_an_interrupted_catalog_write_keeps_the_previous_catalog(
@@ -90,12 +98,12 @@ def test_an_interrupted_catalog_write_keeps_the_previous_catalog(
     with pytest.raises(KeyboardInterrupt):
         catalog.register(new, description="second", tags={})
     assert catalog.path.read_bytes() == before
-    assert catalog.latest("raw_house_data") == kept
-    assert [p.name for p in tmp_path.iterdir()] == ["catalog.json"]  # no temporary file left behind
+    assert current(catalog, "raw_house_data") == kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["catalog.json", "catalog.json.lock"]  # no temporary file
 
 
 def test_a_damaged_catalog_is_one_line_with_a_fix(tmp_path: Path) -> None:
     path = tmp_path / "catalog.json"
     path.write_text("{not json", encoding="utf-8")
     with pytest.raises(BootstrapError, match=r"catalog\.json is unreadable; fix: delete it"):
-        LocalAssetCatalog(path=path).latest("raw_house_data")
+        LocalAssetCatalog(path=path).versions("raw_house_data")

@@ -16,9 +16,12 @@ from data_bootstrap.profile_report import NUMERIC_HEADERS, write_profile_report
 from data_bootstrap.progress import ProgressPrinter
 from data_bootstrap.synthetic import house_prices
 from data_bootstrap.verify import verify_frame
+from stacks.config import DataContractSection
 
 ROWS = 3_000
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+CONTRACT = DataContractSection()
 
 
 def sample() -> pd.DataFrame:
@@ -49,7 +52,7 @@ def number(text: str) -> float:
 def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, Path]:
     frame = sample()
     directory = tmp_path_factory.mktemp("profile")
-    result = verify_frame(frame)
+    result = verify_frame(frame, CONTRACT)
     path = write_profile_report(
         frame, result, directory=directory, asset="raw_house_data", version="v1", progress=ProgressPrinter()
     )

@@ -152,3 +152,12 @@ def test_bad_waiver_files_are_rejected_with_one_line(text: str, message: str) ->
         load_waivers(text, source="waivers.toml")
     assert str(caught.value).startswith(f"waivers.toml: {message}")
     assert "; fix: " in str(caught.value)
+
+
+def test_the_gate_before_any_synth_says_to_synthesize_first(tmp_path: Path) -> None:
+    result = run_gate(tmp_path / "cdktf.out" / "stacks")
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"error: no synthesized stacks in {tmp_path / 'cdktf.out' / 'stacks'}; "
+        "fix: run `make synth ENV=all` first (or `make policy`)\n"
+    )

@@ -110,6 +110,9 @@ fmt: $(PY_ENV) ## format the code
 clean: ## remove generated output (keeps installed tools)
 	rm -rf cdktf.out .pytest_cache .mypy_cache .ruff_cache .demo profile .bench
 
+# CHECKPOINT_DISABLE: no telemetry call to HashiCorp Checkpoint, which fails offline
+# (developer.hashicorp.com/terraform/cdktf/create-and-deploy/environment-variables).
+# `npx cdktf` alone cannot resolve the executable: the package is cdktf-cli.
 cdktf: $(PY_ENV) $(NODE_RUNTIME) ## the CDKTF CLI (cdktf-cli 0.21.0 via npx) on ENV: make cdktf ARGS="diff network-dev"
 	CHECKPOINT_DISABLE=1 PLATFORM_ENV=$(ENV) npx --yes -p cdktf-cli@$(CDKTF_CLI_VERSION) cdktf $(ARGS)
 

@@ -36,6 +36,12 @@ class VerifyResult:
         return not self.problems
 
 
+def numeric_view(frame: pd.DataFrame) -> pd.DataFrame:
+    """Decimal columns (Snowflake NUMBER(p,s) arrives as Python Decimals, dtype object) as floats, for statistics."""
+    decimal = [c for c in frame.columns if frame[c].dtype == object and _kind_ok(frame[c], "number")]
+    return frame.astype(dict.fromkeys(decimal, "float64")) if decimal else frame
+
+
 def _kind_ok(series: pd.Series, kind: str) -> bool:
     values = series.dropna()
     is_text = bool(values.map(lambda v: isinstance(v, str)).all()) if len(values) else ptypes.is_string_dtype(series)
@@ -66,14 +72,14 @@ def verify_frame(frame: pd.DataFrame) -> VerifyResult:
             problems.append(f"column 'market' has values outside {sorted(MARKETS)}: {sorted(unknown)[:5]}")
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         head = frame.head(10).to_string()
-        describe = frame.describe(include="all").to_string() if len(frame) else ""
+        describe = numeric_view(frame).describe(include="all").to_string() if len(frame) else ""
     return VerifyResult(rows=len(frame), problems=problems, head=head, describe=describe)
 
 
 def write_profile(frame: pd.DataFrame, result: VerifyResult, *, directory: Path, asset: str, version: str) -> Path:
     """A small JSON data profile (dtypes, nulls, numeric summary) next to the verify verdict."""
     directory.mkdir(parents=True, exist_ok=True)
-    numeric = frame.select_dtypes("number")
+    numeric = numeric_view(frame).select_dtypes("number")
     profile = {
         "asset": asset,
         "version": version,

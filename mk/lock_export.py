@@ -42,7 +42,8 @@ def export(lock: dict[str, Any]) -> str:
         for name, entry in lock.get(group, {}).items():
             known = merged.get(name)
             if known is not None and known.get("version") != entry.get("version"):
-                raise ValueError(f"Pipfile.lock: {name} is locked at two versions ({known['version']}, {entry['version']})")
+                versions = f"{known['version']}, {entry['version']}"
+                raise ValueError(f"Pipfile.lock: {name} is locked at two versions ({versions})")
             if known is not None:  # in both groups: union of extras, same pin
                 entry = {**entry, "extras": sorted(set(known.get("extras", [])) | set(entry.get("extras", [])))}
             merged[name] = entry

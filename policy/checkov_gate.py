@@ -188,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if not any(args.stacks_dir.glob("*/cdk.tf.json")):  # checkov would only say the folder is missing or empty
         print(
-            f"error: no synthesized stacks in {args.stacks_dir}; fix: run `make synth ENV=all` first (or `make policy`)",
+            f"error: no synthesized stacks in {args.stacks_dir}; "
+            "fix: run `make synth ENV=all` first (or `make policy`)",
             file=sys.stderr,
         )
         return 2

@@ -33,7 +33,7 @@ class ConfigError(ValueError):
         return (self,)
 
 
-class ConfigErrors(ConfigError):
+class AggregateConfigError(ConfigError):
     """Several mistakes found in one pass; ``source``/``key``/... describe the first."""
 
     def __init__(self, errors: list[ConfigError]) -> None:
@@ -53,7 +53,7 @@ def raise_all(errors: list[ConfigError]) -> None:
     if len(flat) == 1:
         raise flat[0]
     if flat:
-        raise ConfigErrors(flat)
+        raise AggregateConfigError(flat)
 
 
 # --- field rules ------------------------------------------------------------

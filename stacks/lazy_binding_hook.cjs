@@ -74,13 +74,25 @@ function lazyPackageOf(filename) {
   return null;
 }
 
-function defineLazyExports(module, entries) {
+// CDKTF_LAZY_BINDINGS_TRACE=<file>: at exit, append one JSON line per lazily loaded
+// package with how many submodules it has and how many were loaded (for the tests).
+const trace = new Map(); // package name -> { submodules, loaded }
+process.on("exit", () => {
+  if (!process.env.CDKTF_LAZY_BINDINGS_TRACE || trace.size === 0) return;
+  const lines = [...trace].map(([name, counts]) => `${JSON.stringify({ package: name, ...counts })}\n`);
+  fs.appendFileSync(process.env.CDKTF_LAZY_BINDINGS_TRACE, lines.join(""));
+});
+
+function defineLazyExports(module, entries, packageName) {
+  const counts = { submodules: entries.length, loaded: 0 };
+  trace.set(packageName, counts);
   Object.defineProperty(module.exports, "__esModule", { value: true });
   for (const [name, request] of entries) {
     Object.defineProperty(module.exports, name, {
       configurable: true,
       enumerable: true,
       get() {
+        counts.loaded += 1;
         const value = module.require(request);
         Object.defineProperty(module.exports, name, { value, enumerable: true, writable: true, configurable: true });
         return value;
@@ -100,7 +112,7 @@ Module._extensions[".js"] = function loadMaybeLazily(module, filename) {
     );
     return stockLoader(module, filename);
   }
-  defineLazyExports(module, parsed);
+  defineLazyExports(module, parsed, name);
   return undefined;
 };
 

@@ -66,12 +66,16 @@ def _launch_once(root: Path, mode: str) -> None:
     except FileExistsError:
         return
     outdir, log, rc = root / f"synth-{mode}", root / f"synth-{mode}.log", root / f"synth-{mode}.rc"
-    script = f'"$@" >{shlex.quote(str(log))} 2>&1; echo $? >{shlex.quote(str(rc))}.tmp && mv {shlex.quote(str(rc))}.tmp {shlex.quote(str(rc))}'
+    log_file, rc_file = shlex.quote(str(log)), shlex.quote(str(rc))
+    script = f'"$@" >{log_file} 2>&1; echo $? >{rc_file}.tmp && mv {rc_file}.tmp {rc_file}'
     _launched.append(
         subprocess.Popen(
             ["sh", "-c", script, "synth", sys.executable, str(REPO / "main.py")],
             cwd=REPO,
-            env=synth_command_env(outdir, mode=mode),
+            env={
+                **synth_command_env(outdir, mode=mode),
+                "CDKTF_LAZY_BINDINGS_TRACE": str(root / f"synth-{mode}.trace"),
+            },
             start_new_session=True,
         )
     )

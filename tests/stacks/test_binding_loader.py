@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 
 import pytest
@@ -31,8 +29,11 @@ def _run(code: str, *, path: Path | None = None) -> subprocess.CompletedProcess[
     env_path = [str(REPO)] + ([str(path)] if path else [])
     return subprocess.run(
         [sys.executable, "-c", code],
-        # PATH as the suite has it: the supported Node first where the Makefile installed one
-        env={"PYTHONPATH": ":".join(env_path), "PATH": os.environ["PATH"]},
+        # PATH as the suite has it (the supported Node first where the Makefile installed one) and the Node hook
+        env={
+            "PYTHONPATH": ":".join(env_path),
+            **{name: os.environ[name] for name in ("PATH", "NODE_OPTIONS", "CDKTF_LAZY_BINDINGS")},
+        },
         capture_output=True,
         text=True,
         timeout=120,
@@ -158,27 +159,18 @@ def test_node_hook_falls_back_with_one_warning_when_the_layout_changes(tmp_path:
     )
 
 
-@pytest.mark.parametrize("package", sorted(BINDINGS))
-def test_the_installed_bindings_index_has_the_layout_the_hook_expects(tmp_path: Path, package: str) -> None:
-    """Unpack the real lib/index.js from the binding's jsii tarball and run the hook's parser on it."""
-    spec = importlib.util.find_spec(package)
-    assert spec is not None and spec.submodule_search_locations
-    jsii_dir = Path(next(iter(spec.submodule_search_locations))) / "_jsii"
-    (tarball,) = jsii_dir.glob("*.jsii.tgz")
-    with tarfile.open(tarball) as archive:
-        member = archive.extractfile("package/lib/index.js")
-        assert member is not None
-        index = member.read().decode()
-    (tmp_path / "index.js").write_text(index)
-    code = (
-        f"const hook = require({json.dumps(str(NODE_HOOK))});"
-        "const parsed = hook.parseIndex(require('fs').readFileSync('index.js', 'utf8'));"
-        "console.log(typeof parsed === 'string' ? parsed : parsed.length);"
-    )
-    result = _node(tmp_path, code, lazy="")
-    assert result.returncode == 0, result.stderr
-    assert int(result.stdout) == index.count("= require(")
-    assert int(result.stdout) > 1000
+def test_the_real_synthesis_loaded_only_a_few_submodules_of_each_binding(synth_dir: Path) -> None:
+    """The shared fast synthesis ran with CDKTF_LAZY_BINDINGS_TRACE: the hook engaged on the real binding."""
+    traced = [json.loads(line) for line in synth_dir.with_suffix(".trace").read_text().splitlines()]
+    by_package = {entry["package"]: entry for entry in traced}
+    assert sorted(by_package) == sorted(BINDINGS.values())
+    for entry in by_package.values():
+        assert entry["submodules"] > 1000  # the generated index.js parsed: one line per resource
+        assert 0 < entry["loaded"] < 40  # the stacks use ~25 resource types
+
+
+def test_stock_synthesis_did_not_use_the_hook(stock_synth_dir: Path) -> None:
+    assert not stock_synth_dir.with_suffix(".trace").exists()
 
 
 def test_stock_mode_removes_the_hook_and_fast_mode_adds_it_once(tmp_path: Path) -> None:

@@ -141,9 +141,7 @@ def test_empty_selection_is_rejected() -> None:
         load_configs(" , ", REPO / "config")
 
 
-def run_main(
-    tmp_path: Path, *, config_dir: Path, environments: str, **extra: str
-) -> subprocess.CompletedProcess[str]:
+def run_main(tmp_path: Path, *, config_dir: Path, environments: str, **extra: str) -> subprocess.CompletedProcess[str]:
     env = dict(
         os.environ, PLATFORM_ENV=environments, PLATFORM_CONFIG_DIR=str(config_dir), CDKTF_OUTDIR=str(tmp_path / "out")
     )
@@ -224,7 +222,9 @@ def test_an_environment_listed_twice_is_rejected_in_one_line(tmp_path: Path) -> 
 
 
 def test_an_environment_in_the_wrong_case_gets_a_hint() -> None:
-    with pytest.raises(ConfigError, match=r"no config file Dev.toml .* fix: environment names are lowercase: use 'dev'"):
+    with pytest.raises(
+        ConfigError, match=r"no config file Dev.toml .* fix: environment names are lowercase: use 'dev'$"
+    ):
         load_configs("Dev", REPO / "config")
 
 
@@ -260,7 +260,9 @@ def test_an_unknown_environment_names_the_folder_searched(tmp_path: Path) -> Non
         ("CDKTF_OUTDIR", "/nonexistent-parent/out", "error: environment: CDKTF_OUTDIR: the parent folder of"),
     ],
 )
-def test_bad_environment_variables_are_one_line_errors(tmp_path: Path, variable: str, value: str, expected: str) -> None:
+def test_bad_environment_variables_are_one_line_errors(
+    tmp_path: Path, variable: str, value: str, expected: str
+) -> None:
     result = run_main(tmp_path, config_dir=REPO / "config", environments="dev", **{variable: value})
     assert result.returncode == 2
     assert result.stderr.startswith(expected)

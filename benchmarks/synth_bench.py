@@ -1,10 +1,14 @@
-"""Synth benchmark: stock vs fast azurerm binding import, alternating fresh processes.
+"""Synth benchmark: stock vs fast binding load, alternating fresh processes.
 
     python -m benchmarks.synth_bench [--runs N] [--env dev]
 
 Each run is `main.py` in a new process, exactly like `make synth`; wall time is
 measured around the process, peak RSS is the largest resident set in its
 process tree (python or the node jsii runtime) as reported by wait4().
+Modes: `stock` (the binding's own Python __init__ and Node lib/index.js),
+`fast` (only the submodules used, on both sides), both on the Node main.py
+picks; where that is the project-local Node 24 and the machine's Node is older,
+`fast-node<N>` runs the fast path on the machine's Node too (JSII_NODE).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -20,8 +25,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from stacks.binding_loader import LOCAL_NODE_BIN
+
 REPO = Path(__file__).resolve().parents[1]
-MODES = ("stock", "fast")
 
 
 @dataclass(frozen=True)
@@ -30,14 +36,22 @@ class Run:
     peak_rss_mb: float
 
 
-def synth_once(mode: str, environments: str, outdir: Path) -> Run:
-    env = dict(
-        os.environ,
-        PLATFORM_ENV=environments,
-        CDKTF_OUTDIR=str(outdir),
-        CDKTF_BINDING_IMPORT=mode,
-        JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
-    )
+def node_major(node: str) -> int:
+    version = subprocess.run([node, "-p", "process.versions.node"], capture_output=True, text=True, check=True)
+    return int(version.stdout.split(".")[0])
+
+
+def modes() -> dict[str, dict[str, str]]:
+    """Mode name -> environment it adds to the run."""
+    found = {"stock": {"CDKTF_BINDING_IMPORT": "stock"}, "fast": {"CDKTF_BINDING_IMPORT": "fast"}}
+    machine = shutil.which("node", path=os.environ.get("PATH", "").replace(f"{LOCAL_NODE_BIN}{os.pathsep}", ""))
+    if (LOCAL_NODE_BIN / "node").is_file() and machine and (major := node_major(machine)) < 22:
+        found[f"fast-node{major}"] = {"CDKTF_BINDING_IMPORT": "fast", "JSII_NODE": machine}
+    return found
+
+
+def synth_once(settings: dict[str, str], environments: str, outdir: Path) -> Run:
+    env = dict(os.environ, PLATFORM_ENV=environments, CDKTF_OUTDIR=str(outdir), **settings)
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, str(REPO / "main.py")], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -45,7 +59,7 @@ def synth_once(mode: str, environments: str, outdir: Path) -> Run:
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"error: {mode} synth failed: {process.stderr.read().decode() if process.stderr else ''}")
+        raise SystemExit(f"error: synth failed: {process.stderr.read().decode() if process.stderr else ''}")
     return Run(seconds=seconds, peak_rss_mb=usage.ru_maxrss / 1024)
 
 
@@ -56,28 +70,31 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
-    results: dict[str, list[Run]] = {mode: [] for mode in MODES}
+    variants = modes()
+    results: dict[str, list[Run]] = {mode: [] for mode in variants}
     with tempfile.TemporaryDirectory() as scratch:
-        outputs = {mode: Path(scratch) / mode for mode in MODES}
+        outputs = {mode: Path(scratch) / mode for mode in variants}
         for index in range(args.runs):
-            for mode in MODES:  # alternate, so drift on a noisy machine hits both alike
-                results[mode].append(synth_once(mode, args.env, outputs[mode]))
-                print(f"run {index + 1}/{args.runs} {mode:5s} {results[mode][-1].seconds:6.2f} s", file=sys.stderr)
+            for mode, settings in variants.items():  # alternate, so drift on a noisy machine hits all alike
+                results[mode].append(synth_once(settings, args.env, outputs[mode]))
+                print(f"run {index + 1}/{args.runs} {mode:11s} {results[mode][-1].seconds:6.2f} s", file=sys.stderr)
         identical = all(
-            (outputs["fast"] / p.relative_to(outputs["stock"])).read_bytes() == p.read_bytes()
+            (outputs[mode] / p.relative_to(outputs["stock"])).read_bytes() == p.read_bytes()
             for p in outputs["stock"].rglob("cdk.tf.json")
+            for mode in variants
         )
+    node = shutil.which("node", path=f"{LOCAL_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}") or "node"
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"environments: {args.env}, runs per mode: {args.runs}"
+        f"Node {node_major(node)} ({node}), environments: {args.env}, runs per mode: {args.runs}"
     )
-    print(f"{'import':8s} {'median s':>9s} {'min s':>7s} {'max s':>7s} {'peak RSS MB':>12s}")
+    print(f"{'mode':11s} {'median s':>9s} {'min s':>7s} {'max s':>7s} {'peak RSS MB':>12s}")
     medians = {}
     for mode, runs in results.items():
         seconds = [r.seconds for r in runs]
         medians[mode] = statistics.median(seconds)
         peak = max(r.peak_rss_mb for r in runs)
-        print(f"{mode:8s} {medians[mode]:9.2f} {min(seconds):7.2f} {max(seconds):7.2f} {peak:12.0f}")
+        print(f"{mode:11s} {medians[mode]:9.2f} {min(seconds):7.2f} {max(seconds):7.2f} {peak:12.0f}")
     print(
         f"speed-up (stock median / fast median): {medians['stock'] / medians['fast']:.1f}x; "
         f"outputs byte-identical: {'yes' if identical else 'NO'}"

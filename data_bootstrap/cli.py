@@ -1,4 +1,4 @@
-"""``python -m data_bootstrap [--debug] <plan|apply|verify> --env ENV --outputs FILE ...``."""
+"""Register the Snowflake connection, the raw datastore and the versioned raw data asset in Azure ML."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import warnings
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,18 @@ class VerifyResult:
         return not self.problems
 
 
+def numeric_view(frame: pd.DataFrame) -> pd.DataFrame:
+    """Decimal columns (Snowflake NUMBER(p,s) arrives as Python Decimals, dtype object) as floats, for statistics."""
+    decimal = [
+        column
+        for column in frame.columns
+        if frame[column].dtype == object
+        and len(values := frame[column].dropna())
+        and all(isinstance(value, Decimal) for value in values)
+    ]
+    return frame.astype(dict.fromkeys(decimal, "float64")) if decimal else frame
+
+
 def verify_frame(
     frame: pd.DataFrame, contract: DataContractSection, *, problems: list[str] | None = None
 ) -> VerifyResult:
@@ -44,14 +57,14 @@ def verify_frame(
     ):
         warnings.simplefilter("ignore", RuntimeWarning)  # describe() over NaN/inf: the numbers are still right
         head = frame.head(10).to_string(max_colwidth=CELL_WIDTH)
-        describe = frame.describe(include="all").to_string(max_colwidth=CELL_WIDTH) if len(frame) else ""
+        describe = numeric_view(frame).describe(include="all").to_string(max_colwidth=CELL_WIDTH) if len(frame) else ""
     return VerifyResult(rows=len(frame), problems=found, head=head, describe=describe)
 
 
 def write_profile(frame: pd.DataFrame, result: VerifyResult, *, directory: Path, asset: str, version: str) -> Path:
     """A small JSON data profile (dtypes, nulls, numeric summary) next to the verify verdict."""
     directory.mkdir(parents=True, exist_ok=True)
-    numeric = frame.select_dtypes("number")
+    numeric = numeric_view(frame).select_dtypes("number")
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         summary = json.loads(numeric.describe().to_json()) if len(numeric.columns) else {}

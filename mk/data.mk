@@ -4,14 +4,14 @@ STEP ?= all
 
 .PHONY: bootstrap-plan bootstrap-apply bootstrap-verify test-data
 
-bootstrap-plan: install ## data bootstrap: show what apply would change (ENV, OUTPUTS=outputs.json, STEP=all)
+bootstrap-plan: $(PY_ENV) ## data bootstrap: show what apply would change (ENV, OUTPUTS=outputs.json, STEP=all)
 	$(PY) -m data_bootstrap plan --env $(ENV) --outputs $(OUTPUTS) --step $(STEP)
 
-bootstrap-apply: install ## data bootstrap: register connection + datastore, import the raw data asset
+bootstrap-apply: $(PY_ENV) ## data bootstrap: register connection + datastore, import the raw data asset
 	$(PY) -m data_bootstrap apply --env $(ENV) --outputs $(OUTPUTS) --step $(STEP)
 
-bootstrap-verify: install ## data bootstrap: check the current raw data asset (manifest, data contract), write profile/
+bootstrap-verify: $(PY_ENV) ## data bootstrap: check the current raw data asset (manifest, data contract), write profile/
 	$(PY) -m data_bootstrap verify --env $(ENV) --outputs $(OUTPUTS)
 
-test-data: install ## run the data_bootstrap tests (they start fakesnow and Azurite themselves)
+test-data: $(PY_ENV) $(NPM_TOOLS) ## run the data_bootstrap tests (they start fakesnow and Azurite themselves)
 	$(PY) -m pytest tests/data_bootstrap

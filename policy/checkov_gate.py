@@ -215,6 +215,13 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if not any(args.stacks_dir.glob("*/cdk.tf.json")):  # checkov would only say the folder is missing or empty
+        print(
+            f"error: no synthesized stacks in {args.stacks_dir}; "
+            "fix: run `make synth ENV=all` first (or `make policy`)",
+            file=sys.stderr,
+        )
+        return 2
     report = run_checkov(args.checkov, args.stacks_dir)
     if args.report:
         args.report.write_text(json.dumps(report, indent=1))

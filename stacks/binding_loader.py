@@ -1,4 +1,4 @@
-"""Fast loading of the prebuilt azurerm binding.
+"""Fast loading of the prebuilt provider bindings (azurerm), on both sides of jsii.
 
 ``import cdktf_cdktf_provider_azurerm.<anything>`` first runs the package
 ``__init__``, which imports all ~1,530 resource submodules (9-17 s) although a
@@ -12,18 +12,35 @@ byte-identical to the stock import.
 
 If the package layout ever changes so that the bare registration cannot work,
 the stock import is used instead, with a one-line warning.
+
+The Node side (the jsii kernel process) has the same problem: the binding's
+``lib/index.js`` requires all ~1,530 JavaScript submodules when the assembly
+loads. ``jsii_node_environment()`` returns the environment that makes the
+kernel preload ``lazy_binding_hook.cjs`` (through ``NODE_OPTIONS``), which turns
+those requires into getters, and that puts a project-local Node first on
+``PATH`` when the Makefile installed one (the machine's Node is older than 22).
+``main.py`` applies it before the kernel starts; the hook falls back to the
+stock load with one warning line if the file's layout changes.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
+# Python package -> npm package of each prebuilt binding the stacks use.
+BINDINGS: dict[str, str] = {"cdktf_cdktf_provider_azurerm": "@cdktf/provider-azurerm"}
 BINDING_PACKAGE = "cdktf_cdktf_provider_azurerm"
 LoadMode = Literal["fast", "stock"]
+LOAD_MODES: tuple[LoadMode, ...] = ("fast", "stock")
+NODE_HOOK = Path(__file__).resolve().with_name("lazy_binding_hook.cjs")
+# Where the Makefile puts Node 24 (npm package `node`) when the machine's Node is older than 22.
+LOCAL_NODE_BIN = Path(__file__).resolve().parents[1] / ".tools" / "node" / "node_modules" / ".bin"
 
 
 def _bare_module_problem(package: str) -> str | None:
@@ -61,3 +78,31 @@ def load_binding(*, mode: LoadMode = "fast", package: str = BINDING_PACKAGE) -> 
         )
     importlib.import_module(package)
     return "stock"
+
+
+def load_bindings(*, mode: LoadMode = "fast") -> LoadMode:
+    """Make every binding in BINDINGS importable; "stock" if any of them took the stock path."""
+    taken = [load_binding(mode=mode, package=package) for package in BINDINGS]
+    return "fast" if all(path == "fast" for path in taken) else "stock"
+
+
+def _node_require_option(hook: Path) -> str:
+    # NODE_OPTIONS splits on spaces; double quotes keep a path with spaces whole.
+    return f'--require="{hook}"' if " " in str(hook) else f"--require={hook}"
+
+
+def jsii_node_environment(
+    environ: Mapping[str, str], *, mode: LoadMode, local_node_bin: Path = LOCAL_NODE_BIN, hook: Path = NODE_HOOK
+) -> dict[str, str]:
+    """The variables to set before the jsii kernel process starts (it inherits them)."""
+    updates: dict[str, str] = {}
+    path = environ.get("PATH", "")
+    if (local_node_bin / "node").is_file() and path.split(os.pathsep)[0] != str(local_node_bin):
+        updates["PATH"] = f"{local_node_bin}{os.pathsep}{path}" if path else str(local_node_bin)
+    require = _node_require_option(hook)
+    options = [option for option in environ.get("NODE_OPTIONS", "").split(" ") if option and option != require]
+    if mode == "fast":
+        options.append(require)
+    updates["NODE_OPTIONS"] = " ".join(options)
+    updates["CDKTF_LAZY_BINDINGS"] = ",".join(BINDINGS.values()) if mode == "fast" else ""
+    return updates

@@ -8,6 +8,7 @@ variables happens in ``main.py`` (and the ``data_bootstrap`` CLI) only.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import ipaddress
 import re
 import tomllib
@@ -25,6 +26,34 @@ class ConfigError(ValueError):
     def __init__(self, source: str, key: str, problem: str, fix: str) -> None:
         self.source, self.key, self.problem, self.fix = source, key, problem, fix
         super().__init__(f"{source}: {key}: {problem}; fix: {fix}")
+
+    @property
+    def errors(self) -> tuple[ConfigError, ...]:
+        """Every mistake this error stands for, one line each."""
+        return (self,)
+
+
+class AggregateConfigError(ConfigError):
+    """Several mistakes found in one pass; ``source``/``key``/... describe the first."""
+
+    def __init__(self, errors: list[ConfigError]) -> None:
+        first = errors[0]
+        super().__init__(first.source, first.key, first.problem, first.fix)
+        self._errors = tuple(errors)
+        self.args = ("\n".join(str(error) for error in errors),)
+
+    @property
+    def errors(self) -> tuple[ConfigError, ...]:
+        return self._errors
+
+
+def raise_all(errors: list[ConfigError]) -> None:
+    """Raise the collected mistakes (one as itself, several together); return when there are none."""
+    flat = [single for error in errors for single in error.errors]
+    if len(flat) == 1:
+        raise flat[0]
+    if flat:
+        raise AggregateConfigError(flat)
 
 
 # --- field rules ------------------------------------------------------------
@@ -522,13 +551,36 @@ def _check_type(annotation: Any, value: Any) -> bool:
     return isinstance(value, annotation)
 
 
-def _build(cls: type[Any], data: Mapping[str, Any], source: str, prefix: str) -> Any:
+def _unknown_key_fix(key: str, allowed: list[str]) -> str:
+    close = difflib.get_close_matches(key, allowed, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"{hint}remove it or use one of: {', '.join(allowed)}"
+
+
+def _field_value(spec: dataclasses.Field[Any], annotation: Any, data: Mapping[str, Any], key: str, source: str) -> Any:
+    """The validated value of one plain field (dataclasses.MISSING when it takes its default)."""
+    name = spec.name
+    if name not in data:
+        if spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
+            raise ConfigError(source, key, "missing value", f"add {name} = <{_type_name(annotation)}>")
+        return dataclasses.MISSING
+    value = data[name]
+    if not _check_type(annotation, value):
+        raise ConfigError(source, key, f"{value!r} is not {_type_name(annotation)}", f"set {_type_name(annotation)}")
+    check = spec.metadata.get("check")
+    if check is not None and (verdict := check(value)) is not None:
+        raise ConfigError(source, key, *verdict)
+    return tuple(value) if typing.get_origin(annotation) is tuple else value
+
+
+def _build(cls: type[Any], data: Mapping[str, Any], source: str, prefix: str, errors: list[ConfigError]) -> Any:
+    """Build ``cls`` from ``data``; append every mistake to ``errors`` (then the result is None)."""
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
+    found = len(errors)
     for key in data:
         if key not in fields:
-            allowed = ", ".join(sorted(fields))
-            raise ConfigError(source, prefix + key, "unknown key", f"remove it or use one of: {allowed}")
+            errors.append(ConfigError(source, prefix + key, "unknown key", _unknown_key_fix(key, sorted(fields))))
     values: dict[str, Any] = {}
     for name, spec in fields.items():
         annotation = hints[name]
@@ -536,28 +588,24 @@ def _build(cls: type[Any], data: Mapping[str, Any], source: str, prefix: str) ->
         if dataclasses.is_dataclass(annotation):
             section = data.get(name, {})
             if name not in data and spec.default is dataclasses.MISSING:
-                raise ConfigError(source, key, "missing section", f"add a [{key}] table")
-            if not isinstance(section, dict):
-                raise ConfigError(source, key, "must be a table", f"write it as [{key}] with keys below it")
-            values[name] = _build(typing.cast(type, annotation), section, source, key + ".")
+                errors.append(ConfigError(source, key, "missing section", f"add a [{key}] table"))
+            elif not isinstance(section, dict):
+                errors.append(ConfigError(source, key, "must be a table", f"write it as [{key}] with keys below it"))
+            else:
+                values[name] = _build(typing.cast(type, annotation), section, source, key + ".", errors)
             continue
-        if name not in data:
-            if spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
-                raise ConfigError(source, key, "missing value", f"add {name} = <{_type_name(annotation)}>")
+        try:
+            value = _field_value(spec, annotation, data, key, source)
+        except ConfigError as error:
+            errors.append(error)
             continue
-        value = data[name]
-        if not _check_type(annotation, value):
-            raise ConfigError(
-                source, key, f"{value!r} is not {_type_name(annotation)}", f"set {_type_name(annotation)}"
-            )
-        check = spec.metadata.get("check")
-        if check is not None and (verdict := check(value)) is not None:
-            raise ConfigError(source, key, *verdict)
-        values[name] = tuple(value) if typing.get_origin(annotation) is tuple else value
-    return cls(**values)
+        if value is not dataclasses.MISSING:
+            values[name] = value
+    return cls(**values) if len(errors) == found else None
 
 
-def _validate_network(network: NetworkSection, source: str) -> None:
+def _validate_network(config: EnvironmentConfig, source: str, _expected_name: str) -> None:
+    network = config.network
     vnet = ipaddress.IPv4Network(network.address_space)
     subnets = {
         "network.private_endpoint_subnet": ipaddress.IPv4Network(network.private_endpoint_subnet),
@@ -575,7 +623,8 @@ def _validate_network(network: NetworkSection, source: str) -> None:
         raise ConfigError(source, key_b, f"{b} overlaps {key_a} {a}", "give each subnet its own range")
 
 
-def _validate_unique_names(names: NamesSection, source: str) -> None:
+def _validate_unique_names(config: EnvironmentConfig, source: str, _expected_name: str) -> None:
+    names = config.names
     checks = {
         "storage_account": STORAGE_ACCOUNT_NAME,
         "key_vault": KEY_VAULT_NAME,
@@ -592,7 +641,8 @@ def _validate_unique_names(names: NamesSection, source: str) -> None:
             )
 
 
-def _validate_backend(backend: BackendSection, source: str) -> None:
+def _validate_backend(config: EnvironmentConfig, source: str, _expected_name: str) -> None:
+    backend = config.backend
     if backend.type != "azurerm":
         return
     checks = {
@@ -608,7 +658,7 @@ def _validate_backend(backend: BackendSection, source: str) -> None:
             raise ConfigError(source, f"backend.{name}", *verdict)
 
 
-def _validate_runners(config: EnvironmentConfig, source: str) -> None:
+def _validate_runners(config: EnvironmentConfig, source: str, _expected_name: str) -> None:
     if config.runners.resource_group in (config.names.resource_group, config.backend.resource_group_name):
         raise ConfigError(
             source,
@@ -626,7 +676,8 @@ def _validate_runners(config: EnvironmentConfig, source: str) -> None:
         )
 
 
-def _validate_contract(contract: DataContractSection, source: str) -> None:
+def _validate_contract(config: EnvironmentConfig, source: str, _expected_name: str) -> None:
+    contract = config.data_contract
     declared = {name.lower() for name in contract.columns}
     for key, names in (
         ("not_null", contract.not_null),
@@ -650,8 +701,30 @@ def _declared(contract: DataContractSection, name: str) -> str:
 
 
 def parse_environment_config(data: Mapping[str, Any], *, source: str, expected_name: str) -> EnvironmentConfig:
-    """Validate a parsed TOML document; raise ConfigError naming the first problem."""
-    config: EnvironmentConfig = _build(EnvironmentConfig, data, source, "")
+    """Validate a parsed TOML document; raise ConfigError naming every problem (one line each)."""
+    errors: list[ConfigError] = []
+    config: EnvironmentConfig | None = _build(EnvironmentConfig, data, source, "", errors)
+    raise_all(errors)
+    assert config is not None  # no errors means it was built
+    for validate in (
+        _validate_name,
+        _validate_network,
+        _validate_unique_names,
+        _validate_managed_network,
+        _validate_backend,
+        _validate_runners,
+        _validate_contract,
+        _validate_geo_replication,
+    ):
+        try:
+            validate(config, source, expected_name)
+        except ConfigError as error:
+            errors.append(error)
+    raise_all(errors)
+    return config
+
+
+def _validate_name(config: EnvironmentConfig, source: str, expected_name: str) -> None:
     if config.environment.name != expected_name:
         raise ConfigError(
             source,
@@ -659,8 +732,9 @@ def parse_environment_config(data: Mapping[str, Any], *, source: str, expected_n
             f"{config.environment.name!r} does not match the file name {expected_name!r}",
             f"set name = {expected_name!r} or rename the file",
         )
-    _validate_network(config.network, source)
-    _validate_unique_names(config.names, source)
+
+
+def _validate_managed_network(config: EnvironmentConfig, source: str, _expected_name: str) -> None:
     if config.workspace.managed_network == "Disabled":
         # The image build cluster has no public IP and no subnet of ours: it lives in the managed
         # network (how-to-managed-network.md, "Configure image builds", "Limitations").
@@ -670,9 +744,9 @@ def parse_environment_config(data: Mapping[str, Any], *, source: str, expected_n
             "'Disabled' leaves the image build cluster without a network (no public IP, no subnet)",
             "use 'AllowOnlyApprovedOutbound' (or 'AllowInternetOutbound')",
         )
-    _validate_backend(config.backend, source)
-    _validate_runners(config, source)
-    _validate_contract(config.data_contract, source)
+
+
+def _validate_geo_replication(config: EnvironmentConfig, source: str, _expected_name: str) -> None:
     if config.environment.location in config.registry.geo_replication_locations:
         raise ConfigError(
             source,
@@ -680,7 +754,6 @@ def parse_environment_config(data: Mapping[str, Any], *, source: str, expected_n
             f"lists the home region {config.environment.location!r}",
             "list only additional regions",
         )
-    return config
 
 
 def validate_environments(configs: Sequence[EnvironmentConfig], *, sources: Sequence[str]) -> None:

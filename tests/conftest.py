@@ -1,55 +1,45 @@
-"""Session-wide fixtures: the app is synthesized once per test session.
+"""Session-wide fixtures: the app is synthesized once per test run, shared by every worker.
 
 Synthesis runs `main.py` in a subprocess, exactly as `make synth` and
-`cdktf synth` do. The stock-import synthesis used by the equivalence test is
-started in the background as soon as collection shows it is needed, so its
-~15 s overlap the other tests instead of adding to them.
+`cdktf synth` do. As soon as collection shows that a synthesis is needed (the
+fast one for the snapshot, property and policy tests, the stock-import one for
+the equivalence test), one process of the run starts it in the background
+into a folder shared by all pytest-xdist workers; the fixtures wait for its exit
+code file. So the ~10 s stock synthesis overlaps the other tests, and with N
+workers the app is still synthesized once, not N times.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from stacks.binding_loader import jsii_node_environment
 from stacks.naming import STACK_KINDS, stack_name
 
 REPO = Path(__file__).resolve().parents[1]
 ALL_STACKS = tuple(stack_name(kind, env) for env in ("dev", "prod") for kind in STACK_KINDS)
+SYNTH_TIMEOUT_S = 300
+# fixture -> binding load mode of the shared synthesis it waits for
+SHARED_SYNTHS = {"synth_dir": "fast", "stock_synth_dir": "stock"}
+
+# In-process jsii (the policy tests) gets what main.py gives its kernel: the
+# supported Node where the Makefile installed one, and the lazy-load hook.
+os.environ.update(jsii_node_environment(os.environ, mode="fast"))
 
 
 def synth_command_env(outdir: Path, *, mode: str = "fast", environments: str = "all") -> dict[str, str]:
     env = dict(os.environ)
-    env.update(
-        PLATFORM_ENV=environments,
-        CDKTF_OUTDIR=str(outdir),
-        CDKTF_BINDING_IMPORT=mode,
-        JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
-    )
+    env.update(PLATFORM_ENV=environments, CDKTF_OUTDIR=str(outdir), CDKTF_BINDING_IMPORT=mode)
     return env
-
-
-def start_synth(outdir: Path, *, mode: str = "fast", environments: str = "all") -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, str(REPO / "main.py")],
-        cwd=REPO,
-        env=synth_command_env(outdir, mode=mode, environments=environments),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def finish_synth(process: subprocess.Popen[str], outdir: Path) -> Path:
-    stdout, stderr = process.communicate(timeout=300)
-    if process.returncode != 0:
-        raise RuntimeError(f"synth into {outdir} failed ({process.returncode}):\n{stdout}\n{stderr}")
-    return outdir
 
 
 def load_stacks(outdir: Path) -> dict[str, dict[str, Any]]:
@@ -58,13 +48,59 @@ def load_stacks(outdir: Path) -> dict[str, dict[str, Any]]:
     }
 
 
-_background: dict[str, tuple[subprocess.Popen[str], Path]] = {}
+# --- one background synthesis per run, shared across xdist workers -----------------
+
+
+def _run_root(config: pytest.Config) -> Path:
+    """A folder unique to this run and shared by its workers (xdist gives each a subfolder of it)."""
+    base = Path(config._tmp_path_factory.getbasetemp())  # type: ignore[attr-defined]
+    return base.parent if "PYTEST_XDIST_WORKER" in os.environ else base
+
+
+_launched: list[subprocess.Popen[bytes]] = []
+
+
+def _launch_once(root: Path, mode: str) -> None:
+    """Start `main.py` in the background unless another worker already did; it writes <mode>.rc when done."""
+    try:
+        (root / f"synth-{mode}.claim").open("x").close()
+    except FileExistsError:
+        return
+    outdir, log, rc = root / f"synth-{mode}", root / f"synth-{mode}.log", root / f"synth-{mode}.rc"
+    log_file, rc_file = shlex.quote(str(log)), shlex.quote(str(rc))
+    script = f'"$@" >{log_file} 2>&1; echo $? >{rc_file}.tmp && mv {rc_file}.tmp {rc_file}'
+    _launched.append(
+        subprocess.Popen(
+            ["sh", "-c", script, "synth", sys.executable, str(REPO / "main.py")],
+            cwd=REPO,
+            env={
+                **synth_command_env(outdir, mode=mode),
+                "CDKTF_LAZY_BINDINGS_TRACE": str(root / f"synth-{mode}.trace"),
+            },
+            start_new_session=True,
+        )
+    )
+
+
+def _wait_for(root: Path, mode: str) -> Path:
+    rc = root / f"synth-{mode}.rc"
+    deadline = time.monotonic() + SYNTH_TIMEOUT_S
+    while not rc.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{mode} synthesis did not finish in {SYNTH_TIMEOUT_S} s")
+        time.sleep(0.1)
+    log = (root / f"synth-{mode}.log").read_text()
+    if rc.read_text().strip() != "0":
+        raise RuntimeError(f"{mode} synthesis failed:\n{log}")
+    # A silent fallback to the slow path would still pass the equivalence test: forbid it.
+    assert "warning" not in log, log
+    return root / f"synth-{mode}"
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    if any(item.get_closest_marker("stock_synth") for item in session.items):
-        outdir = Path(session.config._tmp_path_factory.mktemp("synth-stock"))  # type: ignore[attr-defined]
-        _background["stock"] = (start_synth(outdir, mode="stock"), outdir)
+    needed = {mode for item in session.items for name, mode in SHARED_SYNTHS.items() if name in item.fixturenames}  # type: ignore[attr-defined]
+    for mode in sorted(needed):
+        _launch_once(_run_root(session.config), mode)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -72,22 +108,23 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    for process, _ in _background.values():
-        if process.poll() is None:
+    # Another worker may still be waiting for a synthesis this one started: let it finish.
+    for process in _launched:
+        try:
+            process.wait(timeout=SYNTH_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
             process.kill()
-            process.communicate()
+            process.wait()
 
 
 @pytest.fixture(scope="session")
-def stock_synth_dir() -> Path:
-    process, outdir = _background["stock"]
-    return finish_synth(process, outdir)
+def stock_synth_dir(pytestconfig: pytest.Config) -> Path:
+    return _wait_for(_run_root(pytestconfig), "stock")
 
 
 @pytest.fixture(scope="session")
-def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    outdir = tmp_path_factory.mktemp("synth")
-    return finish_synth(start_synth(outdir), outdir)
+def synth_dir(pytestconfig: pytest.Config) -> Path:
+    return _wait_for(_run_root(pytestconfig), "fast")
 
 
 @pytest.fixture(scope="session")

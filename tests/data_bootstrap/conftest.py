@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 import snowflake.connector
+from azure.keyvault.secrets._shared import http_challenge_cache
 from azure.storage.blob import BlobServiceClient, ContainerClient
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -60,6 +61,9 @@ def private_key_pem() -> str:
 
 @pytest.fixture
 def fake_azure(monkeypatch: pytest.MonkeyPatch, private_key_pem: str) -> FakeAzure:
+    # The Key Vault SDK caches each vault's auth challenge per process; start every test without it,
+    # so a test sees the same calls whichever tests ran before it in its (xdist worker) process.
+    http_challenge_cache.clear()
     fake = FakeAzure(secrets={"snowflake-private-key": private_key_pem})
     monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", fake_send(fake, requests.adapters.HTTPAdapter.send))
     return fake

@@ -175,3 +175,12 @@ def test_the_gate_runs_the_azapi_preflight_first(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "AZ001" in result.stderr and "systemDatastoresAuthMode" in result.stderr
     assert result.stdout == ""  # checkov never ran
+
+
+def test_the_gate_before_any_synth_says_to_synthesize_first(tmp_path: Path) -> None:
+    result = run_gate(tmp_path / "cdktf.out" / "stacks")
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"error: no synthesized stacks in {tmp_path / 'cdktf.out' / 'stacks'}; "
+        "fix: run `make synth ENV=all` first (or `make policy`)\n"
+    )

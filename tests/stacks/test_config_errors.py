@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from main import load_configs
+from main import load_configs, remove_stale_stacks
 from stacks.config import ConfigError
 from tests.conftest import REPO
 
@@ -186,11 +186,11 @@ def test_bad_config_names_file_key_rule_and_fix(tmp_path: Path, text: str, key: 
     config_dir = write_config(tmp_path / "config", text)
     with pytest.raises(ConfigError) as caught:
         load_configs("dev", config_dir)
-    message = str(caught.value)
-    assert message.startswith(f"config/dev.toml: {key}: ")
+    message = str(caught.value.errors[0])  # a renamed section is also a missing one: that comes second
+    assert message.startswith(f"{config_dir / 'dev.toml'}: {key}: ")  # the real path, not just the folder name
     assert rule in message
     assert "; fix: " in message
-    assert "\n" not in message
+    assert all("\n" not in str(error) for error in caught.value.errors)
 
 
 def test_unknown_environment_lists_the_known_ones() -> None:
@@ -205,10 +205,11 @@ def test_empty_selection_is_rejected() -> None:
         load_configs(" , ", REPO / "config")
 
 
-def run_main(tmp_path: Path, *, config_dir: Path, environments: str) -> subprocess.CompletedProcess[str]:
+def run_main(tmp_path: Path, *, config_dir: Path, environments: str, **extra: str) -> subprocess.CompletedProcess[str]:
     env = dict(
         os.environ, PLATFORM_ENV=environments, PLATFORM_CONFIG_DIR=str(config_dir), CDKTF_OUTDIR=str(tmp_path / "out")
     )
+    env.update(extra)
     return subprocess.run(
         [sys.executable, str(REPO / "main.py")], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
     )
@@ -222,7 +223,7 @@ def test_main_exits_non_zero_with_one_line_and_synthesizes_nothing(tmp_path: Pat
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1
-    assert result.stderr.startswith("error: config/dev.toml: names.storage_account: 'StGloboRealty'")
+    assert result.stderr.startswith(f"error: {config_dir / 'dev.toml'}: names.storage_account: 'StGloboRealty'")
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
 
@@ -258,3 +259,98 @@ def test_two_environments_cannot_share_a_runner_vnet(tmp_path: Path) -> None:
         "config/prod.toml: runners.virtual_network_id: is also the runner VNet of environment 'dev'; fix: "
     )
     assert [c.name for c in load_configs("prod", config_dir)] == ["prod"]
+
+
+def test_several_mistakes_in_one_file_are_reported_at_once(tmp_path: Path) -> None:
+    text = replaced('"stgloborealtymldev"', '"StGloboRealty"')
+    text = replaced("blob_soft_delete_days = 7", "blob_soft_delete_days = 0", text)
+    text = replaced("replication_type = ", "replicaton_type = ", text)
+    result = run_main(tmp_path, config_dir=write_config(tmp_path / "config", text), environments="dev")
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    where = f"error: {tmp_path / 'config' / 'dev.toml'}: "
+    assert sorted(line.removeprefix(where).split(":")[0] for line in lines) == [
+        "names.storage_account",
+        "storage.blob_soft_delete_days",
+        "storage.replicaton_type",
+    ]
+    assert all(line.startswith(where) and "; fix: " in line for line in lines)
+    assert "did you mean 'replication_type'?" in result.stderr
+
+
+def test_mistakes_in_several_environments_are_reported_together(tmp_path: Path) -> None:
+    config_dir = write_config(tmp_path / "config", replaced('"stgloborealtymldev"', '"StGloboRealty"'))
+    prod = (REPO / "config" / "prod.toml").read_text().replace('owner = "', 'owner = " ', 1)
+    write_config(config_dir, prod.replace("[snowflake]", "[snowflake]\nwarehose = 'X'", 1), name="prod")
+    with pytest.raises(ConfigError) as caught:
+        load_configs("dev,prod", config_dir)
+    assert [(Path(error.source).name, error.key) for error in caught.value.errors] == [
+        ("dev.toml", "names.storage_account"),
+        ("prod.toml", "snowflake.warehose"),
+    ]
+
+
+def test_an_environment_listed_twice_is_rejected_in_one_line(tmp_path: Path) -> None:
+    result = run_main(tmp_path, config_dir=REPO / "config", environments="dev,dev")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: environment selection: PLATFORM_ENV: 'dev,dev' names dev more than once; fix: name each once\n"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_environment_in_the_wrong_case_gets_a_hint() -> None:
+    with pytest.raises(
+        ConfigError, match=r"no config file Dev.toml .* fix: environment names are lowercase: use 'dev'$"
+    ):
+        load_configs("Dev", REPO / "config")
+
+
+@pytest.mark.parametrize("selection", ["dev", "all"])
+def test_a_missing_config_folder_is_named_with_its_real_path(tmp_path: Path, selection: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_configs(selection, tmp_path / "nowhere")
+    assert str(caught.value) == (
+        f"environment selection: PLATFORM_CONFIG_DIR: {tmp_path / 'nowhere'} does not exist; "
+        "fix: point it at the folder holding <env>.toml files"
+    )
+
+
+@pytest.mark.parametrize("selection", ["dev", "all"])
+def test_an_empty_config_folder_says_so(tmp_path: Path, selection: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_configs(selection, tmp_path)
+    assert str(caught.value).startswith(f"environment selection: PLATFORM_CONFIG_DIR: {tmp_path} has no <env>.toml")
+
+
+def test_an_unknown_environment_names_the_folder_searched(tmp_path: Path) -> None:
+    config_dir = write_config(tmp_path / "elsewhere", DEV)
+    with pytest.raises(ConfigError) as caught:
+        load_configs("staging", config_dir)
+    assert f"no config file staging.toml in {config_dir}" in str(caught.value)
+    assert f"add {config_dir / 'staging.toml'}" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("CDKTF_BINDING_IMPORT", "bogus", "error: environment: CDKTF_BINDING_IMPORT: 'bogus' is not fast or stock"),
+        ("CDKTF_OUTDIR", "/nonexistent-parent/out", "error: environment: CDKTF_OUTDIR: the parent folder of"),
+    ],
+)
+def test_bad_environment_variables_are_one_line_errors(
+    tmp_path: Path, variable: str, value: str, expected: str
+) -> None:
+    result = run_main(tmp_path, config_dir=REPO / "config", environments="dev", **{variable: value})
+    assert result.returncode == 2
+    assert result.stderr.startswith(expected)
+    assert result.stderr.count("\n") == 1
+
+
+def test_stacks_of_an_earlier_synth_are_removed(tmp_path: Path) -> None:
+    for stack in ("network-dev", "network-qa", "mlplatform-qa"):
+        (tmp_path / "stacks" / stack).mkdir(parents=True)
+        (tmp_path / "stacks" / stack / "cdk.tf.json").write_text("{}")
+    (tmp_path / "stacks" / "notes").mkdir()  # not a stack: left alone
+    assert remove_stale_stacks(tmp_path, ["network-dev", "mlplatform-dev"]) == ["mlplatform-qa", "network-qa"]
+    assert sorted(p.name for p in (tmp_path / "stacks").iterdir()) == ["network-dev", "notes"]

@@ -129,7 +129,7 @@ def outputs_problem(outputs: StackOutputs, config: EnvironmentConfig) -> tuple[s
     expected = {
         "resource_group_name": names.resource_group,
         "workspace_name": names.workspace,
-        "storage_account_name": names.storage_account,
+        "storage_account_name": names.globally_unique(names.storage_account),
         "raw_container_name": config.storage.raw_container,
     }
     if not _GUID.fullmatch(outputs.subscription_id):
@@ -146,10 +146,11 @@ def outputs_problem(outputs: StackOutputs, config: EnvironmentConfig) -> tuple[s
             "key_vault_uri",
             f"{outputs.key_vault_uri[:80]!r} is not a Key Vault URI (https://<name>.vault.azure.net/)",
         )
-    if vault[1] != names.key_vault.lower():
+    key_vault = names.globally_unique(names.key_vault)
+    if vault[1] != key_vault.lower():
         return (
             "key_vault_uri",
-            f"points at vault {vault[1]!r}, but environment {config.name!r} names it {names.key_vault!r}",
+            f"points at vault {vault[1]!r}, but environment {config.name!r} names it {key_vault!r}",
         )
     return None
 

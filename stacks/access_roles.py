@@ -28,14 +28,16 @@ BUILTIN_ROLE_IDS: dict[str, str] = {
 # Resource provider namespace of every resource type the deployer's stacks declare. A type
 # missing here fails the test, so a new service cannot slip past the deployer role unnoticed.
 # azurerm_role_assignment is Microsoft.Authorization: granted through the conditioned RBAC
-# Administrator assignment, never through the custom role.
+# Administrator assignment, never through the custom role. ``time_sleep`` (hashicorp/time, the RBAC
+# propagation waits) creates nothing in Azure.
 RESOURCE_PROVIDER_OF_TYPE: dict[str, str] = {
     "azurerm_application_insights": "Microsoft.Insights",
     "azurerm_monitor_diagnostic_setting": "Microsoft.Insights",
+    "azurerm_monitor_private_link_scope": "Microsoft.Insights",
+    "azurerm_monitor_private_link_scoped_service": "Microsoft.Insights",
     "azurerm_log_analytics_workspace": "Microsoft.OperationalInsights",
     "azurerm_container_registry": "Microsoft.ContainerRegistry",
     "azurerm_key_vault": "Microsoft.KeyVault",
-    "azurerm_machine_learning_workspace": "Microsoft.MachineLearningServices",
     "azurerm_storage_account": "Microsoft.Storage",
     "azurerm_storage_container": "Microsoft.Storage",
     "azurerm_user_assigned_identity": "Microsoft.ManagedIdentity",

@@ -30,6 +30,28 @@ from stacks.policy import PolicyAspect
 AZAPI_VERSION = "2.12.0"
 
 
+def provider_features() -> list[AzurermProviderFeatures]:
+    """The azurerm features every provider block of ours carries (aliases too)."""
+    return [
+        AzurermProviderFeatures(
+            key_vault=[
+                AzurermProviderFeaturesKeyVault(
+                    purge_soft_delete_on_destroy=False, recover_soft_deleted_key_vaults=True
+                )
+            ],
+            resource_group=[AzurermProviderFeaturesResourceGroup(prevent_deletion_if_contains_resources=True)],
+            # azurerm 4.x polls the storage data plane (blob, queue, file, static website)
+            # after create and on every refresh; with public access off that is HTTP 403 and
+            # the create fails. Off, the provider only uses the resource manager for storage
+            # (and refuses queue_properties/static_website, which we do not set).
+            # Source: terraform-provider-azurerm v4.55.0,
+            # internal/services/storage/storage_account_resource.go (data-plane availability poll),
+            # website/docs/guides/features-block.html.markdown (storage.data_plane_available).
+            storage=[AzurermProviderFeaturesStorage(data_plane_available=False)],
+        )
+    ]
+
+
 class PlatformStack(TerraformStack):
     """A deployment unit of one environment, with its backend, provider and tags."""
 
@@ -47,24 +69,7 @@ class PlatformStack(TerraformStack):
         AzurermProvider(
             self,
             "azurerm",
-            features=[
-                AzurermProviderFeatures(
-                    key_vault=[
-                        AzurermProviderFeaturesKeyVault(
-                            purge_soft_delete_on_destroy=False, recover_soft_deleted_key_vaults=True
-                        )
-                    ],
-                    resource_group=[AzurermProviderFeaturesResourceGroup(prevent_deletion_if_contains_resources=True)],
-                    # azurerm 4.x polls the storage data plane (blob, queue, file, static website)
-                    # after create and on every refresh; with public access off that is HTTP 403 and
-                    # the create fails. Off, the provider only uses the resource manager for storage
-                    # (and refuses queue_properties/static_website, which we do not set).
-                    # Source: terraform-provider-azurerm v4.55.0,
-                    # internal/services/storage/storage_account_resource.go (data-plane availability poll),
-                    # website/docs/guides/features-block.html.markdown (storage.data_plane_available).
-                    storage=[AzurermProviderFeaturesStorage(data_plane_available=False)],
-                )
-            ],
+            features=provider_features(),
             # Shared-key auth is off on our storage: data-plane calls use Entra ID.
             storage_use_azuread=True,
             resource_provider_registrations="none",

@@ -137,7 +137,9 @@ def test_the_end_of_life_banner_is_not_silenced_anywhere() -> None:
 
 def test_the_fast_synthesis_printed_no_banner_or_warning(synth_dir: Path) -> None:
     log = synth_dir.with_suffix(".log").read_text()
-    assert log.startswith("synthesized network-dev, mlplatform-dev, network-prod, mlplatform-prod into ")
+    assert log.startswith(
+        "synthesized access-dev, network-dev, mlplatform-dev, access-prod, network-prod, mlplatform-prod into "
+    )
     assert "end-of-life" not in log and "warning" not in log
 
 
@@ -200,7 +202,10 @@ def test_describe_treats_snowflake_decimals_as_numbers() -> None:
             "PRICE": [Decimal("300000.50"), Decimal("500000.50")],
         }
     )
-    result = verify_frame(frame)
+    from stacks.config import DataContractSection
+
+    contract = DataContractSection(columns={"PRICE": "number", "SQUARE_FEET": "integer"}, min_rows=1)
+    result = verify_frame(frame, contract)
     assert result.ok, result.problems
     mean_row = next(line for line in result.describe.splitlines() if line.startswith("mean"))
     assert float(mean_row.split()[-1]) == 400000.5

@@ -13,10 +13,12 @@ from collections.abc import Mapping
 
 from cdktf_cdktf_provider_azurerm.private_dns_zone import PrivateDnsZone
 from cdktf_cdktf_provider_azurerm.private_dns_zone_virtual_network_link import PrivateDnsZoneVirtualNetworkLink
-from cdktf_cdktf_provider_azurerm.provider import AzurermProvider, AzurermProviderFeatures
+from cdktf_cdktf_provider_azurerm.provider import AzurermProvider
 from cdktf_cdktf_provider_azurerm.virtual_network import VirtualNetwork
 from cdktf_cdktf_provider_azurerm.virtual_network_peering import VirtualNetworkPeering
 from constructs import Construct
+
+from stacks.base import provider_features
 
 
 def split_virtual_network_id(resource_id: str) -> tuple[str, str, str]:
@@ -46,7 +48,7 @@ class RunnerReach(Construct):
             "runner_subscription",
             alias="runner_subscription",
             subscription_id=subscription,
-            features=[AzurermProviderFeatures()],
+            features=provider_features(),
             resource_provider_registrations="none",
             storage_use_azuread=True,
         )

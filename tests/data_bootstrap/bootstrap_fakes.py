@@ -190,7 +190,7 @@ def fake_send(fake: FakeAzure, original: Any) -> Any:
 
 ROWS = 2_000
 TABLE = "GLOBOREALTY.REAL_ESTATE.RAW"
-VAULT_URI = "https://kv-globorealty-ml-dev.vault.azure.net/"
+VAULT_URI = "https://kv-globorealty-devx3f.vault.azure.net/"
 OUTPUTS = {
     "subscription_id": "00000000-0000-0000-0000-000000000001",
     "tenant_id": "00000000-0000-0000-0000-000000000002",
@@ -198,12 +198,12 @@ OUTPUTS = {
     "resource_group_name": "rg-globorealty-ml-dev",
     "workspace_name": "mlw-globorealty-dev",
     "workspace_id": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w",
-    "storage_account_name": "stgloborealtymldev",
+    "storage_account_name": "stgloborealtymldevx3f",
     "raw_container_name": "rawdata",
     "curated_container_name": "curated",
-    "key_vault_name": "kv-globorealty-ml-dev",
+    "key_vault_name": "kv-globorealty-devx3f",
     "key_vault_uri": VAULT_URI,
-    "container_registry_name": "crgloborealtymldev",
+    "container_registry_name": "crgloborealtymldevx3f",
     "identity_client_id": "00000000-0000-0000-0000-000000000003",
     "identity_principal_id": "00000000-0000-0000-0000-000000000004",
 }

@@ -51,7 +51,7 @@ def test_plan_on_an_empty_workspace_lists_creates_and_writes_nothing(
     assert run(wiring, outputs_file, "plan") == 0
     out = capsys.readouterr().out
     assert "workspace connection snowflake-globorealty: create" in out
-    assert "metadata.key_vault_uri: 'https://kv-globorealty-ml-dev.vault.azure.net/'" in out
+    assert "metadata.key_vault_uri: 'https://kv-globorealty-devx3f.vault.azure.net/'" in out
     assert "datastore rawdata: create" in out
     assert "data asset raw_house_data: import" in out and "(current: none)" in out
     assert "remove stale folder" not in out
@@ -101,7 +101,7 @@ def test_apply_creates_everything_then_a_rerun_is_a_no_op_and_verify_passes(
     )
     assert datastore.path == DATASTORE and datastore.api_version == "2024-10-01-preview"
     assert datastore.json()["properties"] == {
-        "accountName": "stgloborealtymldev",
+        "accountName": "stgloborealtymldevx3f",
         "containerName": "rawdata",
         "credentials": {"credentialsType": "None"},
         "description": "Raw (bronze) GloboRealty data; identity-based access",

@@ -256,7 +256,7 @@ def test_two_environments_cannot_share_a_runner_vnet(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_configs("dev,prod", config_dir)
     assert str(caught.value).startswith(
-        "config/prod.toml: runners.virtual_network_id: is also the runner VNet of environment 'dev'; fix: "
+        f"{config_dir / 'prod.toml'}: runners.virtual_network_id: is also the runner VNet of environment 'dev'; fix: "
     )
     assert [c.name for c in load_configs("prod", config_dir)] == ["prod"]
 

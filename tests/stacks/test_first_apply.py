@@ -64,9 +64,9 @@ def wait_for(stack: dict[str, Any], dependent: dict[str, Any]) -> dict[str, Any]
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_terraform_never_touches_a_data_plane(stacks: dict[str, Any], env: str) -> None:
     for stack in (platform(stacks, env), network(stacks, env)):
-        (provider,) = stack["provider"]["azurerm"]
-        assert provider["features"][0]["storage"] == [{"data_plane_available": False}]
-        assert provider["storage_use_azuread"] is True
+        for provider in stack["provider"]["azurerm"]:  # prod's network stack has a runner-VNet alias too
+            assert provider["features"][0]["storage"] == [{"data_plane_available": False}]
+            assert provider["storage_use_azuread"] is True
         assert not DATA_PLANE_TYPES & set(stack.get("resource", {}))
     _, account = only(resources(platform(stacks, env), "azurerm_storage_account"))
     # azurerm refuses these with data_plane_available = false
@@ -107,7 +107,8 @@ def test_workspace_identity_holds_the_documented_grants(stacks: dict[str, Any], 
         "${azapi_resource}",  # the workspace itself
     }
     (approver_scope,) = grants["Azure AI Enterprise Network Connection Approver"]
-    assert resolve_cross_stack(stacks, env, approver_scope).startswith("${azurerm_resource_group.")
+    # the platform resource group (created by the access stack, looked up by the network stack)
+    assert resolve_cross_stack(stacks, env, approver_scope).startswith("${data.azurerm_resource_group.")
     # Reader on the storage private endpoints (studio data preview with public access off)
     storage_id, _ = only(resources(stack, "azurerm_storage_account"))
     storage_endpoints = {

@@ -219,7 +219,7 @@ def test_no_broad_role_assignments(stacks: dict[str, Any], env: str) -> None:
         assert not any(role_id in str(assignment.get("role_definition_id", "")) for role_id in FORBIDDEN_ROLE_IDS)
         if assignment["role_definition_name"] == "Azure AI Enterprise Network Connection Approver":
             # the one resource-group grant: it only approves private endpoint connections
-            assert resolve_cross_stack(stacks, env, assignment["scope"]).startswith("${azurerm_resource_group.")
+            assert resolve_cross_stack(stacks, env, assignment["scope"]).startswith("${data.azurerm_resource_group.")
             continue
         # scoped to one resource of this stack, never a subscription or resource group
         assert re.fullmatch(r"\$\{(azurerm|azapi)_[a-z_]+\.[^.]+\.id\}", assignment["scope"]), assignment["scope"]

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from azure.core import MatchConditions
 from azure.core.exceptions import (
     ClientAuthenticationError,
     HttpResponseError,
     ResourceExistsError,
+    ResourceModifiedError,
     ResourceNotFoundError,
     ServiceRequestError,
 )
@@ -132,6 +134,31 @@ class BlobSink:
             yield held
         finally:
             held.release()
+
+    def read_with_etag(self, name: str) -> tuple[str, str] | None:
+        """The blob's text and ETag, None if it is gone."""
+        with self._storage(f"reading {name}"):
+            try:
+                download = self._container.download_blob(name)
+            except ResourceNotFoundError:
+                return None
+            return download.readall().decode("utf-8"), str(download.properties.etag)
+
+    def delete_if_unchanged(self, name: str, etag: str) -> None:
+        """Deletes ``name`` only if nobody rewrote it since ``etag`` (If-Match); otherwise leaves it."""
+        with self._storage(f"deleting {name}"):
+            try:
+                self._container.delete_blob(name, etag=etag, match_condition=MatchConditions.IfNotModified)
+            except (ResourceNotFoundError, ResourceModifiedError):
+                return
+
+    def is_leased(self, name: str) -> bool:
+        with self._storage(f"checking {name}"):
+            try:
+                properties = self._container.get_blob_client(name).get_blob_properties()
+            except ResourceNotFoundError:
+                return False
+            return str(properties.lease.state) == "leased"
 
     def exists(self, name: str) -> bool:
         with self._storage(f"checking {name}"):

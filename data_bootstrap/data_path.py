@@ -73,6 +73,12 @@ def verify_asset(
         raise BootstrapError(f"data asset {name!r} is not registered", "run `python -m data_bootstrap apply` first")
     manifest = read_manifest(sink, ref.folder)
     problems = folder_problems(ref, manifest, sink)
+    if manifest is None or any(problem.endswith(" is missing") for problem in problems):
+        print(f"data asset {ref.name}:{ref.version} ({ref.path}): incomplete, not loaded", file=out)
+        for problem in problems:  # loading an incomplete folder would only tell part of the story
+            print(f"FAILED: {problem}", file=out)
+        print(f"verify: {len(problems)} problem(s)", file=out)
+        return False
     frame = load(ref)
     if manifest is not None and len(frame) != manifest.rows:
         problems.append(f"loaded {len(frame):,} rows, the manifest says {manifest.rows:,}")

@@ -12,6 +12,7 @@ in ``layout``.
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -215,32 +216,61 @@ def publish(
                     sink.upload_file(local, f"{folder}/{local.name}", on_bytes=lambda n: report.advance(nbytes=n))
                 sink.upload_text(f"{folder}/MLTable", MLTABLE_TEXT)
                 report.advance(rows=spill.rows)
-            sink.upload_text(f"{folder}/{COMPLETE_MARKER}", _manifest_of(spill).to_json())
+            manifest = _manifest_of(spill)
+            sink.upload_text(f"{folder}/{COMPLETE_MARKER}", manifest.to_json())
             if lease.lost is not None:
                 raise BootstrapError(
                     f"lost the lease on {folder} while uploading ({lease.lost})", "re-run; check the storage network"
                 )
-            won = sink.create_if_absent(target.claim(spill.version), folder)
-            winner = folder if won else sink.read_text(target.claim(spill.version)).strip()
-            ref = AssetRef(name=target.asset_name, version=spill.version, path=datastore_uri(target.datastore, winner))
-            # registered while the lease is held, so no sweep can take the folder for stale meanwhile
-            if registry.get(ref.name, ref.version) is None:
-                registry.register(
-                    ref,
-                    description=f"GloboRealty raw house prices from Snowflake ({spill.rows:,} rows)",
-                    tags={
-                        "source": "snowflake",
-                        "rows": str(spill.rows),
-                        "query": " ".join(target.query.split())[:256],
-                        CURRENT_TAG: _now(),
-                    },
+            won = claim_version(spill.version, folder, target=target, sink=sink, registry=registry)
+            if won:  # registered while the lease is held, so no sweep can take the folder for stale meanwhile
+                ref = AssetRef(
+                    name=target.asset_name, version=spill.version, path=datastore_uri(target.datastore, folder)
                 )
+                tags = {"source": "snowflake", "rows": str(spill.rows), "query": " ".join(target.query.split())[:256]}
+                description = f"GloboRealty raw house prices from Snowflake ({spill.rows:,} rows)"
+                registry.register(ref, description=description, tags={**tags, CURRENT_TAG: _now()})
+                return ImportResult(asset=ref, created=True, rows=spill.rows, nbytes=manifest.nbytes)
     finally:
         if not won:  # failed, interrupted or lost the claim: this run's folder is nobody's
             sink.delete_prefix(folder + "/")
-    registered = registry.get(ref.name, ref.version) or ref
+    registered = registry.get(target.asset_name, spill.version)
+    if registered is None:
+        raise BootstrapError(
+            f"version {spill.version} was claimed by another run but is not registered", "re-run apply"
+        )
     _make_current(registry, registered)
-    return ImportResult(asset=registered, created=won, rows=spill.rows, nbytes=_registered_nbytes(sink, registered))
+    return ImportResult(asset=registered, created=False, rows=spill.rows, nbytes=_registered_nbytes(sink, registered))
+
+
+CLAIM_WAIT_SECONDS = 120.0
+
+
+def claim_version(version: str, folder: str, *, target: ImportTarget, sink: BlobSink, registry: AssetRegistry) -> bool:
+    """True if ``folder`` now holds ``version``'s claim (first writer wins). False once another run's
+    claim is registered. A run registers only its own folder, while it holds its lease; so if the
+    claim's owner dies before registering (its lease lapses), its claim is deleted, only if unchanged
+    since read, and this run claims again."""
+    claim = target.claim(version)
+    deadline = time.monotonic() + CLAIM_WAIT_SECONDS
+    while not sink.create_if_absent(claim, folder):
+        if registry.get(target.asset_name, version) is not None:
+            return False
+        held = sink.read_with_etag(claim)
+        if held is None:
+            continue  # deleted meanwhile: claim again
+        owner, etag = held
+        if not sink.is_leased(f"{owner.strip()}/{RUN_MARKER}"):
+            if registry.get(target.asset_name, version) is not None:  # it registered, then released
+                return False
+            sink.delete_if_unchanged(claim, etag)
+            continue
+        if time.monotonic() > deadline:
+            raise BootstrapError(
+                f"version {version} is still being registered by another run ({owner.strip()})", "re-run apply"
+            )
+        time.sleep(0.5)  # the owner is alive and about to register
+    return True
 
 
 def run_import(

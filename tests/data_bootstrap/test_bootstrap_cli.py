@@ -245,3 +245,21 @@ def test_a_reused_version_reports_the_registered_folders_bytes(
     assert f"unchanged (version exists), current; {ROWS:,} rows, {sum(sizes.values()):,} bytes of Parquet in " in (
         capsys.readouterr().out
     )
+
+
+def test_verify_checks_the_registered_folder_against_its_manifest_not_the_tag(
+    wiring: Wiring, outputs_file: Path, fake_azure: FakeAzure, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 12, item 1: verify said "951,136 rows ... ok" for a version whose tag said 2,000,000."""
+    assert run(wiring, outputs_file, "apply") == 0
+    capsys.readouterr()
+    (version_path,) = [p for p in fake_azure.resources if "/data/raw_house_data/versions/" in p]
+    fake_azure.resources[version_path]["properties"]["tags"]["rows"] = "2000000"
+    assert run(wiring, outputs_file, "verify", "--profile-dir", str(tmp_path / "p")) == 1
+    assert f"FAILED: the version's rows tag says 2000000, its manifest {ROWS:,}" in capsys.readouterr().out
+
+    (part,) = [n for n in wiring.container.list_blob_names() if n.endswith(".parquet")]
+    wiring.container.delete_blob(part)
+    assert run(wiring, outputs_file, "verify", "--profile-dir", str(tmp_path / "p")) == 1
+    out = capsys.readouterr().out
+    assert "incomplete, not loaded" in out and "part-00000.parquet is missing" in out

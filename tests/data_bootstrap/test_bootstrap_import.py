@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -13,11 +14,12 @@ import mltable
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from azure.storage.blob import ContainerClient
+from azure.storage.blob import BlobLeaseClient, ContainerClient
 
 from data_bootstrap.assets import AssetRef
 from data_bootstrap.blob_sink import BlobSink
-from data_bootstrap.importer import COMPLETE_MARKER, ImportTarget, run_import, sweep
+from data_bootstrap.importer import COMPLETE_MARKER, ImportTarget, claim_version, run_import, sweep
+from data_bootstrap.layout import CLAIM
 from data_bootstrap.progress import ProgressPrinter
 from data_bootstrap.synthetic import house_prices
 from stacks.config import DataContractSection
@@ -254,3 +256,30 @@ def test_a_new_path_prefix_writes_the_same_rows_there(container: ContainerClient
     assert moved.created and moved.asset.version != first.version
     assert moved.asset.folder.startswith(f"bronze/house_data/{moved.asset.version}/run-")
     assert sink.exists(f"{moved.asset.folder}/part-00000.parquet")
+
+
+def test_a_claim_whose_owner_died_before_registering_is_taken_over(container: ContainerClient) -> None:
+    """A run registers only its own folder, under its lease: a dead owner's claim is replaced, a live
+    owner is waited for."""
+    sink = BlobSink(container=container)
+    registry = RecordingRegistry(sink)
+    dead = "raw_house_data/2222222222222222/run-20261129T000000-dead0000"
+    container.upload_blob(f"raw_house_data/2222222222222222/{CLAIM}", dead.encode())
+    container.upload_blob(f"{dead}/_RUN", b"")
+    BlobLeaseClient(container.get_blob_client(f"{dead}/_RUN")).acquire(lease_duration=15)
+    mine = "raw_house_data/2222222222222222/run-20261129T000001-beef0000"
+    lease = BlobLeaseClient(container.get_blob_client(f"{dead}/_RUN"))
+    lease.break_lease(lease_break_period=0)  # the owner died: its lease lapsed
+    assert claim_version("2222222222222222", mine, target=TARGET, sink=sink, registry=registry)
+    assert sink.read_text(f"raw_house_data/2222222222222222/{CLAIM}") == mine
+
+    other = "raw_house_data/2222222222222222/run-20261129T000002-cafe0000"
+    ref = AssetRef(
+        name="raw_house_data", version="2222222222222222", path=f"azureml://datastores/rawdata/paths/{mine}/"
+    )
+    with sink.lease(f"{mine}/_RUN"):  # the owner is alive; it registers a moment later
+        container.upload_blob(f"{mine}/{COMPLETE_MARKER}", b"{}")
+        timer = threading.Timer(1.0, lambda: registry.register(ref, description="", tags={}))
+        timer.start()
+        assert not claim_version("2222222222222222", other, target=TARGET, sink=sink, registry=registry)
+        timer.join()

@@ -364,6 +364,46 @@ def test_a_suppression_with_a_reason_waives_the_rule_for_that_construct(synth_te
     assert (synth_test_stack(declare) / "cdk.tf.json").is_file()
 
 
+REASON = "Break-glass grant for the test, reviewed by the platform team."
+
+
+def test_a_suppression_covers_children_but_not_a_sibling_sharing_its_name_prefix(synth_test_stack: AppBuilder) -> None:
+    from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
+    from constructs import Construct
+
+    def declare(stack: Any) -> None:
+        group = Construct(stack, "grant")
+        RoleAssignment(group, "inner", scope="/subscriptions/0000", principal_id="p", role_definition_name="Owner")
+        RoleAssignment(stack, "grant2", scope="/subscriptions/0000", principal_id="p", role_definition_name="Owner")
+        suppress(group, "GR001", REASON)
+
+    with pytest.raises(RuntimeError) as raised:
+        synth_test_stack(declare)
+    lines = policy_lines(raised.value) or []
+    assert [line.split(": ")[1] for line in lines] == ["test/grant2"]
+
+
+def test_a_suppression_waives_only_its_rule(synth_test_stack: AppBuilder) -> None:
+    def declare(stack: Any) -> None:
+        storage(stack, shared_access_key_enabled=True)
+        suppress(stack.node.find_child("storage"), "GR001", REASON)
+
+    with pytest.raises(RuntimeError, match="GR003"):
+        synth_test_stack(declare)
+
+
+def test_a_suppression_stays_with_its_app(synth_test_stack: AppBuilder) -> None:
+    """Two apps with the same construct path: the waiver of the first must not reach the second."""
+
+    def waived(stack: Any) -> None:
+        role(stack, role_definition_name="Owner")
+        suppress(stack.node.find_child("grant"), "GR001", REASON)
+
+    synth_test_stack(waived)
+    with pytest.raises(RuntimeError, match="GR001"):
+        synth_test_stack(lambda s: role(s, role_definition_name="Owner"))
+
+
 @pytest.mark.parametrize(
     ("rule_id", "reason", "message"),
     [
@@ -434,7 +474,6 @@ def test_main_reports_violations_one_per_line_and_exits_3(
         "error: policy violation: broken/grant: GR001 assigns the broad role 'Owner'; fix: grant the narrowest "
         "built-in role the workload needs, at the narrowest scope",
         "error: policy violation: broken/group: GR004 is missing the required tags environment, project, "
-        "provisioner, owner, cost_center; fix: pass the stack's tags to the construct (or keep the TagsAspect on "
-        "the stack)",
+        "provisioner, owner, cost_center; fix: pass the stack's tags to the construct (its tags= argument)",
     ]
     assert not list(tmp_path.rglob("cdk.tf.json"))

@@ -13,7 +13,6 @@ import re
 from typing import Any
 
 import pytest
-import yaml
 from lupa import LuaRuntime
 
 from tests.pipelines.rendered import rendered_documents

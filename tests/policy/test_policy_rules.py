@@ -65,7 +65,7 @@ def role(stack: Any, **kwargs: Any) -> None:
     RoleAssignment(stack, "grant", scope="/subscriptions/0000", principal_id="p", **kwargs)
 
 
-def key_vault(stack: Any, *, purge: bool) -> Any:
+def key_vault(stack: Any, *, purge: bool, public: bool = False) -> Any:
     from cdktf_cdktf_provider_azurerm.key_vault import KeyVault
 
     vault = KeyVault(
@@ -77,7 +77,7 @@ def key_vault(stack: Any, *, purge: bool) -> Any:
         tenant_id="t",
         sku_name="premium",
         purge_protection_enabled=purge,
-        public_network_access_enabled=False,
+        public_network_access_enabled=public,
         tags=TAGS,
     )
     endpoint(stack, vault.id)
@@ -161,6 +161,32 @@ def public_workspace(stack: Any) -> None:
     from stacks.constructs.azapi import attribute
 
     endpoint(stack, attribute(workspace, "id"))
+
+
+def public_registry(stack: Any) -> None:
+    from cdktf_cdktf_provider_azurerm.container_registry import ContainerRegistry
+
+    registry = ContainerRegistry(
+        stack,
+        "registry",
+        name="crtest",
+        location="westeurope",
+        resource_group_name="rg",
+        sku="Premium",
+        public_network_access_enabled=True,
+        tags=TAGS,
+    )
+    endpoint(stack, registry.id)
+
+
+def secret_in_tag(value: str, key: str = "note") -> Callable[[Any], None]:
+    """A storage account whose tag ``key`` holds ``value``: GR005 must see it in any string."""
+    return lambda stack: storage(stack, tags={**TAGS, key: value})
+
+
+# Fake values shaped like the real thing, assembled so no scanner mistakes this file for a leak.
+FAKE_JWT = "eyJ" + "hbGciOiJIUzI1NiJ9" + ".eyJ" + "zdWIiOiIxMjM0NTY3ODkwIn0" + ".c2lnbmF0dXJlLXBhcnQ"
+FAKE_SAS = "https://st.blob.core.windows.net/c?sv=2024-11-04&s" + "ig=" + "AbC%2Bdef" * 4
 
 
 def federated(stack: Any, *, issuer: str, subject: str, audience: str = "api://AzureADTokenExchange") -> None:
@@ -249,6 +275,41 @@ CASES: list[tuple[str, Callable[[Any], None], str]] = [
         "test/output: GR005 contains a storage account key in 'value' (value not shown)",
     ),
     ("private-key-literal", private_key_tag, "test/storage: GR005 contains a private key in 'note' (value not shown)"),
+    (
+        "jwt-literal",
+        secret_in_tag(FAKE_JWT),
+        "test/storage: GR005 contains a JSON web token in 'note' (value not shown)",
+    ),
+    (
+        "sas-literal",
+        secret_in_tag(FAKE_SAS),
+        "test/storage: GR005 contains a shared access signature in 'note' (value not shown)",
+    ),
+    (
+        "connection-string-password",
+        secret_in_tag("Server=db.example;User Id=app;Pass" + "word=hunter2-not-real;"),
+        "test/storage: GR005 contains a password in a connection string in 'note' (value not shown)",
+    ),
+    (
+        "bare-account-key",
+        secret_in_tag(FAKE_ACCOUNT_KEY),
+        "test/storage: GR005 contains a base64 access key in 'note' (value not shown)",
+    ),
+    (
+        "literal-under-a-secret-key",
+        secret_in_tag("not-a-reference", key="client_secret"),
+        "test/storage: GR005 contains a literal 'client_secret' (value not shown)",
+    ),
+    (
+        "public-key-vault",
+        lambda s: key_vault(s, purge=True, public=True),
+        "test/vault: GR002 azurerm_key_vault must set public_network_access_enabled = false",
+    ),
+    (
+        "public-registry",
+        public_registry,
+        "test/registry: GR002 azurerm_container_registry must set public_network_access_enabled = false",
+    ),
     (
         "public-azapi-workspace",
         public_workspace,

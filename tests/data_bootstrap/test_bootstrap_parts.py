@@ -76,8 +76,17 @@ def test_encrypted_private_key_needs_its_passphrase() -> None:
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     assert private_key_der(pem, "s3cret") == expected
-    with pytest.raises(BootstrapError, match="wrong or missing passphrase"):
+    with pytest.raises(BootstrapError, match=r"unusable \(encrypted, but no passphrase secret is configured\)"):
         private_key_der(pem, None)
+    with pytest.raises(BootstrapError, match=r"unusable \(wrong passphrase\)"):
+        private_key_der(pem, "not-it")
+    plain = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    with pytest.raises(BootstrapError, match=r"unusable \(a passphrase is configured but the key is not encrypted\)"):
+        private_key_der(plain, "s3cret")
+    with pytest.raises(BootstrapError, match=r"unusable \(not a PEM private key\)"):
+        private_key_der("-----BEGIN PRIVATE KEY-----\nnot base64\n-----END PRIVATE KEY-----\n", None)
 
 
 def test_verify_accepts_the_synthetic_table_and_names_each_problem() -> None:

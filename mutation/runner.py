@@ -39,7 +39,8 @@ PYTEST_ARGS = (
     "no:syrupy",
     "--ignore=tests/stacks/test_snapshots.py",
 )
-_FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.MULTILINE)
+# "FAILED <node id> - <message>"; a node id may hold spaces (parametrize ids)
+_FAILED = re.compile(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", re.MULTILINE)
 
 
 @dataclass(frozen=True, kw_only=True)

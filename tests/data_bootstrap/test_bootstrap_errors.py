@@ -105,6 +105,16 @@ def test_key_vault_secret_missing(
     assert "az keyvault secret set" in line
 
 
+def test_an_empty_key_vault_secret_is_refused(
+    wiring: Wiring, outputs_file: Path, fake_azure: FakeAzure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_azure.secrets["snowflake-private-key"] = ""
+    line = fails_cleanly(wiring, apply_argv(outputs_file), capsys, fake_azure)
+    assert (
+        "Key Vault secret 'snowflake-private-key' in " in line and " is empty; fix: upload the PEM file again" in line
+    )
+
+
 def test_key_vault_secret_is_not_a_key(
     wiring: Wiring, outputs_file: Path, fake_azure: FakeAzure, capsys: pytest.CaptureFixture[str]
 ) -> None:

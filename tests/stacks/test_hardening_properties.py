@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.stacks.test_security_properties import azapi, network, platform
 from tests.stacks.tf_json import all_resources, only, resources
 
 ENVIRONMENTS = ("dev", "prod")
@@ -45,14 +46,6 @@ DATA_BOOTSTRAP_GRANTS = Counter(
     }
 )
 EXPECTED_GRANTS = {"dev": PLATFORM_GRANTS, "prod": PLATFORM_GRANTS + DATA_BOOTSTRAP_GRANTS}
-
-
-def platform(stacks: dict[str, Any], env: str) -> dict[str, Any]:
-    return dict(stacks[f"mlplatform-{env}"])
-
-
-def network(stacks: dict[str, Any], env: str) -> dict[str, Any]:
-    return dict(stacks[f"network-{env}"])
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -113,22 +106,16 @@ def test_subnets_have_no_default_outbound_access(stacks: dict[str, Any], env: st
     assert all(subnet["default_outbound_access_enabled"] is False for subnet in subnets)
 
 
-def _azapi_of_type(stack: dict[str, Any], type_prefix: str) -> dict[str, Any]:
-    return only({k: v for k, v in resources(stack, "azapi_resource").items() if v["type"].startswith(type_prefix)})[1]
-
-
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_workspace_is_v2_with_its_managed_network_provisioned_at_creation(stacks: dict[str, Any], env: str) -> None:
-    properties = _azapi_of_type(platform(stacks, env), "Microsoft.MachineLearningServices/workspaces@")["body"][
-        "properties"
-    ]
+    properties = azapi(platform(stacks, env), "Microsoft.MachineLearningServices/workspaces@")[1]["body"]["properties"]
     assert properties["v1LegacyMode"] is False
     assert properties["provisionNetworkNow"] is True
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_image_build_compute_has_no_public_ip_and_no_local_auth(stacks: dict[str, Any], env: str) -> None:
-    compute = _azapi_of_type(platform(stacks, env), "Microsoft.MachineLearningServices/workspaces/computes@")
+    _, compute = azapi(platform(stacks, env), "Microsoft.MachineLearningServices/workspaces/computes@")
     properties = compute["body"]["properties"]
     assert properties["disableLocalAuth"] is True
     assert properties["properties"]["enableNodePublicIp"] is False

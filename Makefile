@@ -22,6 +22,9 @@ CHECKOV_VERSION := 3.3.30
 CDKTF_CLI_VERSION := 0.21.0
 # pytest-xdist workers for `make test` (the suite synthesizes once, shared by all of them)
 TEST_WORKERS ?= 2
+# pytest-randomly shuffles the test order on every run (it prints the seed it used); SEED=<n>
+# replays one order, e.g. to reproduce an order-dependent failure.
+SEED ?=
 
 export PIPENV_VENV_IN_PROJECT := 1
 export PIPENV_NOSPIN := 1
@@ -94,7 +97,7 @@ synth: $(PY_ENV) $(NODE_RUNTIME) ## synthesize every stack of ENV (default dev; 
 	PLATFORM_ENV=$(ENV) $(PY) main.py
 
 test: $(PY_ENV) $(NODE_RUNTIME) $(NPM_TOOLS) $(CHECKOV) ## run the whole test suite (snapshots, policy, data path, pipelines)
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(PY) -m pytest -p randomly $(if $(SEED),--randomly-seed=$(SEED)) -n $(TEST_WORKERS) --dist loadfile
 
 policy: $(PY_ENV) $(NODE_RUNTIME) $(CHECKOV) ## synthesize every environment and run the checkov gate (waivers: policy/waivers.toml)
 	PLATFORM_ENV=all $(PY) main.py

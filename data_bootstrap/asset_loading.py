@@ -11,9 +11,12 @@ import pandas as pd
 from azure.storage.blob import ContainerClient
 
 from data_bootstrap.assets import AssetRef
+from data_bootstrap.azure_errors import azure_call
 from data_bootstrap.blob_sink import BlobSink
 from data_bootstrap.errors import BootstrapError
 from data_bootstrap.settings import StackOutputs
+
+_READER_FIX = "grant the identity 'Storage Blob Data Reader' on the storage account and run inside the VNet"
 
 
 def _import_mltable_in_hbi_mode() -> Any:
@@ -44,13 +47,16 @@ def load_asset_with_mltable(ref: AssetRef, outputs: StackOutputs) -> pd.DataFram
     from azureml.dataprep.api.errorhandlers import DataPrepException
 
     try:
-        frame: pd.DataFrame = mltable.load(uri).to_pandas_dataframe()
+        # mltable resolves the URI with DefaultAzureCredential: sign-in, 403 and network errors
+        # are azure-core's, made one line like every other Azure call.
+        with azure_call(f"loading data asset {ref.name}:{ref.version}", forbidden_fix=_READER_FIX):
+            frame: pd.DataFrame = mltable.load(uri).to_pandas_dataframe()
     except DataPrepException as error:  # base of mltable's load, auth and execution errors
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise BootstrapError(
             f"loading data asset {ref.name}:{ref.version} with mltable failed ({first})",
-            "grant the identity 'Storage Blob Data Reader' on the storage account and run inside the VNet",
-        ) from None
+            _READER_FIX,
+        ) from error
     return frame
 
 

@@ -24,32 +24,36 @@ AZURE_LOGIN_FIX = (
 
 @contextmanager
 def azure_call(what: str, *, forbidden_fix: str) -> Iterator[None]:
-    """Wrap one Azure call: auth failure, 403, unreachable and other HTTP errors become one line."""
+    """Wrap one Azure call: auth failure, 403, unreachable and other HTTP errors become one line.
+
+    The SDK error stays chained as ``__cause__``: the one line is all a user sees, and ``--debug``
+    (which re-raises) shows the SDK's own error with its request id under it."""
     try:
         yield
     except ClientAuthenticationError as error:
         status = getattr(error, "status_code", None)
         if status == 403:
-            raise BootstrapError(f"{what}: access denied (HTTP 403)", forbidden_fix) from None
-        raise BootstrapError(f"{what}: Azure authentication failed ({_first_line(error)})", AZURE_LOGIN_FIX) from None
+            raise BootstrapError(f"{what}: access denied (HTTP 403)", forbidden_fix) from error
+        raise BootstrapError(f"{what}: Azure authentication failed ({_first_line(error)})", AZURE_LOGIN_FIX) from error
     except ServiceRequestError as error:
         raise BootstrapError(
             f"{what}: service unreachable ({_first_line(error)})", "run from inside the VNet (public access is off)"
-        ) from None
+        ) from error
     except ResourceNotFoundError:
         raise
     except HttpResponseError as error:
         if error.status_code == 403:
-            raise BootstrapError(f"{what}: access denied (HTTP 403)", forbidden_fix) from None
+            raise BootstrapError(f"{what}: access denied (HTTP 403)", forbidden_fix) from error
         raise BootstrapError(
             f"{what}: HTTP {error.status_code} ({_first_line(error)})", "see --debug for details"
-        ) from None
+        ) from error
 
 
-def get_or_none(getter: Callable[[], T]) -> T | None:
-    """The resource, or None when Azure answers 404."""
+def get_or_none(what: str, getter: Callable[[], T], *, forbidden_fix: str) -> T | None:
+    """``getter()`` as one wrapped Azure call (see ``azure_call``), or None when Azure answers 404."""
     try:
-        return getter()
+        with azure_call(what, forbidden_fix=forbidden_fix):
+            return getter()
     except ResourceNotFoundError:
         return None
 

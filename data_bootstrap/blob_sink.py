@@ -93,10 +93,10 @@ class BlobSink:
             if status in (401, 403) or isinstance(error, ClientAuthenticationError):
                 raise BootstrapError(
                     f"storage {self.location}: access denied while {action}", STORAGE_RBAC_FIX
-                ) from None
-            raise BootstrapError(f"storage {self.location}: HTTP {status} while {action}", "see --debug") from None
-        except ServiceRequestError:
-            raise BootstrapError(f"storage {self.location}: unreachable while {action}", STORAGE_NETWORK_FIX) from None
+                ) from error
+            raise BootstrapError(f"storage {self.location}: HTTP {status} while {action}", "see --debug") from error
+        except ServiceRequestError as error:  # chained: --debug shows the SDK error
+            raise BootstrapError(f"storage {self.location}: unreachable while {action}", STORAGE_NETWORK_FIX) from error
 
     def list(self, prefix: str) -> list[str]:
         with self._storage(f"listing {prefix}"):

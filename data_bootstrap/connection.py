@@ -13,10 +13,9 @@ from typing import Any
 
 from azure.ai.ml import MLClient
 from azure.ai.ml.entities import NoneCredentialConfiguration, WorkspaceConnection
-from azure.core.exceptions import ResourceNotFoundError
 from azure.keyvault.secrets import SecretClient
 
-from data_bootstrap.azure_errors import azure_call
+from data_bootstrap.azure_errors import get_or_none
 from data_bootstrap.errors import BootstrapError
 from data_bootstrap.keyvault import fetch_secret
 from data_bootstrap.snowflake_source import SnowflakeCoordinates, SnowflakeParams, private_key_der
@@ -87,11 +86,9 @@ class ConnectionSpec:
 
 
 def get_connection(ml_client: MLClient, name: str) -> WorkspaceConnection | None:
-    try:
-        with azure_call(f"reading workspace connection {name!r}", forbidden_fix=AML_RBAC_FIX):
-            found: WorkspaceConnection = ml_client.connections.get(name)
-    except ResourceNotFoundError:
-        return None
+    found: WorkspaceConnection | None = get_or_none(
+        f"reading workspace connection {name!r}", lambda: ml_client.connections.get(name), forbidden_fix=AML_RBAC_FIX
+    )
     return found
 
 

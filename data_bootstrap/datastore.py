@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from azure.ai.ml import MLClient
 from azure.ai.ml.entities import AzureBlobDatastore, NoneCredentialConfiguration
-from azure.core.exceptions import ResourceNotFoundError
 
-from data_bootstrap.azure_errors import azure_call
+from data_bootstrap.azure_errors import get_or_none
 from data_bootstrap.connection import AML_RBAC_FIX
 
 
@@ -32,9 +31,7 @@ def datastore_differences(existing: AzureBlobDatastore, desired: AzureBlobDatast
 
 
 def get_datastore(ml_client: MLClient, name: str) -> AzureBlobDatastore | None:
-    try:
-        with azure_call(f"reading datastore {name!r}", forbidden_fix=AML_RBAC_FIX):
-            found = ml_client.datastores.get(name)
-    except ResourceNotFoundError:
-        return None
+    found = get_or_none(
+        f"reading datastore {name!r}", lambda: ml_client.datastores.get(name), forbidden_fix=AML_RBAC_FIX
+    )
     return found if isinstance(found, AzureBlobDatastore) else None

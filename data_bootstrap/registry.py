@@ -8,7 +8,7 @@ from azure.ai.ml.entities import Data
 from azure.core.exceptions import ResourceNotFoundError
 
 from data_bootstrap.assets import AssetRef
-from data_bootstrap.azure_errors import azure_call
+from data_bootstrap.azure_errors import azure_call, get_or_none
 from data_bootstrap.connection import AML_RBAC_FIX
 
 
@@ -30,12 +30,12 @@ class AzureMLAssetRegistry:
         self._ml = ml_client
 
     def _get(self, name: str, version: str) -> Data | None:
-        try:
-            with azure_call(f"reading data asset {name}:{version}", forbidden_fix=AML_RBAC_FIX):
-                found: Data = self._ml.data.get(name, version=version)
-                return found
-        except ResourceNotFoundError:
-            return None
+        found: Data | None = get_or_none(
+            f"reading data asset {name}:{version}",
+            lambda: self._ml.data.get(name, version=version),
+            forbidden_fix=AML_RBAC_FIX,
+        )
+        return found
 
     def get(self, name: str, version: str) -> AssetRef | None:
         data = self._get(name, version)

@@ -18,6 +18,10 @@ from data_bootstrap.errors import BootstrapError
 
 # Login failures Snowflake reports for a rejected user, key or JWT (see Snowflake error codes 390xxx).
 _AUTH_ERRNOS = frozenset({390100, 390101, 390102, 390144, 390145, 390146, 390186, 390190, 390191, 390197})
+# The connector's own "could not get there" codes (snowflake-connector-python 4.8.1
+# snowflake/connector/errorcode.py: ER_FAILED_TO_CONNECT_TO_DB, ER_FAILED_TO_REQUEST,
+# ER_CONNECTION_TIMEOUT); any other errno is Snowflake answering, not the network failing.
+_NETWORK_ERRNOS = frozenset({250001, 250003, 251011})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,8 +76,16 @@ def private_key_der(pem: str, passphrase: str | None = None) -> bytes:
         key = serialization.load_pem_private_key(
             pem.encode("utf-8"), password=passphrase.encode("utf-8") if passphrase else None
         )
-    except (ValueError, TypeError) as error:
-        reason = "wrong or missing passphrase" if "password" in str(error).lower() else "not a PEM private key"
+    except (ValueError, TypeError):
+        # Decided by the PEM itself (RFC 7468 section 11: PKCS#8 encrypted keys are labelled
+        # "ENCRYPTED PRIVATE KEY"; legacy OpenSSL ones carry "Proc-Type: 4,ENCRYPTED"), not by the
+        # wording of cryptography's error message.
+        if "-----BEGIN ENCRYPTED PRIVATE KEY-----" in pem or "Proc-Type: 4,ENCRYPTED" in pem:
+            reason = "wrong passphrase" if passphrase else "encrypted, but no passphrase secret is configured"
+        elif passphrase and "PRIVATE KEY-----" in pem:
+            reason = "a passphrase is configured but the key is not encrypted"
+        else:
+            reason = "not a PEM private key"
         raise BootstrapError(
             f"the Snowflake private key from Key Vault is unusable ({reason})",
             "upload the PKCS#8 PEM: `az keyvault secret set --file key.p8` (plus its passphrase secret if encrypted)",
@@ -111,10 +123,15 @@ class SnowflakeSource:
                     f"Snowflake rejected user {c.user!r} on account {c.account!r} ({error.msg})",
                     "register the public key on the user (ALTER USER ... SET RSA_PUBLIC_KEY=...) and check user/role",
                 ) from None
+            if error.errno in _NETWORK_ERRNOS:
+                raise BootstrapError(
+                    f"Snowflake account {c.account!r} is unreachable ({error.msg})",
+                    "check snowflake.account in the config and the network path (firewall, private link, proxy)",
+                ) from error
             raise BootstrapError(
-                f"Snowflake account {c.account!r} is unreachable ({error.msg})",
-                "check snowflake.account in the config and the network path (firewall, private link, proxy)",
-            ) from None
+                f"Snowflake refused the connection to account {c.account!r} (errno {error.errno}: {error.msg})",
+                "check snowflake.account, user, role and warehouse in the config; --debug shows the connector's error",
+            ) from error
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         connection = self._open()

@@ -28,7 +28,8 @@ ARTIFACT_GC = "artifact-gc"
 
 _ARGO = "argoproj.io"
 _READ = ["get", "list", "watch"]
-# What Argo's executor needs: report step results.
+# What Argo's executor needs: report step results ("the minimum for the executor to function",
+# argo-workflows v4.1.2 docs/workflow-rbac.md).
 EXECUTOR_RULES = [{"apiGroups": [_ARGO], "resources": ["workflowtaskresults"], "verbs": ["create", "patch"]}]
 # What an artifact GC pod needs (argo-workflows v4.1.2 docs/walk-through/artifacts.md, artifact GC).
 ARTIFACT_GC_RULES = [

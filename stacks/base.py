@@ -20,7 +20,6 @@ from cdktf_cdktf_provider_azurerm.provider import (
 from cdktf_cdktf_provider_time.provider import TimeProvider
 from constructs import Construct
 
-from stacks.aspects import TagsAspect
 from stacks.config import EnvironmentConfig
 from stacks.policy import PolicyAspect
 
@@ -75,8 +74,9 @@ class PlatformStack(TerraformStack):
             resource_provider_registrations="none",
             resource_providers_to_register=list(self.resource_providers_to_register) or None,
         )
-        # Order matters: tags are applied before the policy checks them.
-        Aspects.of(self).add(TagsAspect(tags=self.tags))
+        # Tags are owned by the constructs (each takes the AVM-style ``tags`` argument, given
+        # ``self.tags``); there is no tagging Aspect that could paper over a construct that forgets
+        # them. GR004 fails synth on any taggable resource without the required tags.
         Aspects.of(self).add(PolicyAspect())
 
     def _declare_backend(self, stack_id: str) -> None:

@@ -7,7 +7,7 @@ stack uses about 25. ``load_binding()`` registers the package as a bare module
 ``import cdktf_cdktf_provider_azurerm.<submodule>`` loads that submodule and
 the jsii assembly only. Every submodule is self-contained (it imports
 ``.._jsii`` and nothing else from the package), which is what makes this
-safe; tests/test_binding_loader.py proves the synthesized JSON is
+safe; tests/stacks/test_binding_loader.py proves the synthesized JSON is
 byte-identical to the stock import.
 
 If the package layout ever changes so that the bare registration cannot work,

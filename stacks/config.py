@@ -214,7 +214,11 @@ def rule(check: Check | None = None, *, default: Any = dataclasses.MISSING, doc:
 class EnvironmentSection:
     name: str = rule(ENV_NAME, doc="environment name; must equal the file name")
     location: str = rule(LOCATION, doc="Azure region, e.g. westeurope")
-    project: str = rule(PROJECT, default="globorealty", doc="project tag and stack name prefix")
+    project: str = rule(
+        PROJECT,
+        default="globorealty",
+        doc="project tag and the <project> in job identity names (id-<project>-<job>-<env>)",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

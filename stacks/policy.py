@@ -18,10 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsii
-from cdktf import IAspect, TerraformStack
+from cdktf import IAspect, TerraformResource, TerraformStack
 from constructs import IConstruct
-
-from stacks.aspects import is_taggable
 
 VIOLATION_PREFIX = "policy violation"
 REQUIRED_TAGS = ("environment", "project", "provisioner", "owner", "cost_center")
@@ -67,8 +65,11 @@ class PolicyViolationError(Exception):
 
 
 # --- suppressions ------------------------------------------------------------
+# Kept on the construct itself as node metadata, as cdk-nag does (NagSuppressions writes a
+# ``cdk_nag`` metadata entry): a suppression lives and dies with its construct tree, so one
+# app's (or one test's) waiver can never leak into another.
 
-_SUPPRESSIONS: dict[tuple[str, str], str] = {}
+SUPPRESSION_METADATA = "globorealty:policy-suppression"
 
 
 def suppress(construct: IConstruct, rule_id: str, reason: str) -> None:
@@ -77,11 +78,22 @@ def suppress(construct: IConstruct, rule_id: str, reason: str) -> None:
         raise ValueError(f"unknown policy rule {rule_id!r}; known rules: {', '.join(sorted(RULES))}")
     if len(reason.split()) < 5 or not reason.rstrip().endswith("."):
         raise ValueError(f"suppressing {rule_id} on {construct.node.path} needs a reason of at least one full sentence")
-    _SUPPRESSIONS[(construct.node.path, rule_id)] = reason
+    construct.node.add_metadata(SUPPRESSION_METADATA, {"rule_id": rule_id, "reason": reason})
 
 
-def _suppressed(path: str, rule_id: str) -> bool:
-    return any(rule == rule_id and (path == p or path.startswith(p + "/")) for p, rule in _SUPPRESSIONS)
+def suppressions(stack: IConstruct) -> dict[tuple[str, str], str]:
+    """(construct path, rule id) -> reason, for every suppression attached inside ``stack``."""
+    found: dict[tuple[str, str], str] = {}
+    for node in stack.node.find_all():
+        for entry in node.node.metadata:
+            if entry.type == SUPPRESSION_METADATA:
+                found[(node.node.path, entry.data["rule_id"])] = entry.data["reason"]
+    return found
+
+
+def _suppressed(waived: Mapping[tuple[str, str], str], path: str, rule_id: str) -> bool:
+    """A suppression covers its construct and everything below it, never a sibling sharing a prefix."""
+    return any(rule == rule_id and (path == p or path.startswith(p + "/")) for p, rule in waived)
 
 
 # --- the rules -----------------------------------------------------------------
@@ -270,6 +282,11 @@ def rule_storage_keys_and_purge(document: Document, _stack: TerraformStack) -> I
             )
 
 
+def is_taggable(node: Any) -> bool:
+    """Taggable resources (azurerm and azapi) expose a ``tags`` argument (``tags_input``)."""
+    return isinstance(node, TerraformResource) and hasattr(node, "tags_input")
+
+
 def rule_required_tags(_document: Document, stack: TerraformStack) -> Iterator[Violation]:
     for node in stack.node.find_all():
         if is_taggable(node):
@@ -280,7 +297,7 @@ def rule_required_tags(_document: Document, stack: TerraformStack) -> Iterator[V
                     node.node.path,
                     "GR004",
                     f"is missing the required tags {', '.join(missing)}",
-                    "pass the stack's tags to the construct (or keep the TagsAspect on the stack)",
+                    "pass the stack's tags to the construct (its tags= argument)",
                 )
 
 
@@ -354,7 +371,8 @@ def evaluate(stack: TerraformStack) -> list[Violation]:
     """All unsuppressed violations of a stack."""
     document = stack.to_terraform()
     violations = [v for _, rule in RULES.values() for v in rule(document, stack)]
-    return [v for v in violations if not _suppressed(v.path, v.rule_id)]
+    waived = suppressions(stack)
+    return [v for v in violations if not _suppressed(waived, v.path, v.rule_id)]
 
 
 @jsii.implements(IAspect)

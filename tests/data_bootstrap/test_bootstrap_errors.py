@@ -105,6 +105,16 @@ def test_key_vault_secret_missing(
     assert "az keyvault secret set" in line
 
 
+def test_an_empty_key_vault_secret_is_refused(
+    wiring: Wiring, outputs_file: Path, fake_azure: FakeAzure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_azure.secrets["snowflake-private-key"] = ""
+    line = fails_cleanly(wiring, apply_argv(outputs_file), capsys, fake_azure)
+    assert (
+        "Key Vault secret 'snowflake-private-key' in " in line and " is empty; fix: upload the PEM file again" in line
+    )
+
+
 def test_key_vault_secret_is_not_a_key(
     wiring: Wiring, outputs_file: Path, fake_azure: FakeAzure, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -124,10 +134,12 @@ def test_snowflake_unreachable(
 class _RejectingLogin(BaseHTTPRequestHandler):
     """Answers Snowflake's login request the way Snowflake does for a key it does not know."""
 
+    code, message = "390144", "JWT token is invalid."
+
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
         body = json.dumps(
-            {"data": {"nextAction": None}, "code": "390144", "message": "JWT token is invalid.", "success": False}
+            {"data": {"nextAction": None}, "code": self.code, "message": self.message, "success": False}
         ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -139,9 +151,24 @@ class _RejectingLogin(BaseHTTPRequestHandler):
         return
 
 
+class _OtherLoginError(_RejectingLogin):
+    """A login failure that is neither an authentication nor a network problem."""
+
+    code, message = "390422", "Some other login failure."
+
+
 @pytest.fixture
 def rejecting_snowflake() -> Iterator[int]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _RejectingLogin)
+    yield from _serve(_RejectingLogin)
+
+
+@pytest.fixture
+def otherwise_failing_snowflake() -> Iterator[int]:
+    yield from _serve(_OtherLoginError)
+
+
+def _serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -161,6 +188,19 @@ def test_snowflake_rejects_the_key(
     wiring.snowflake_extra = {**wiring.snowflake_extra, "port": rejecting_snowflake}
     line = fails_cleanly(wiring, apply_argv(outputs_file), capsys, fake_azure)
     assert "Snowflake rejected user 'SVC_AML_BOOTSTRAP'" in line and "RSA_PUBLIC_KEY" in line
+
+
+def test_an_answer_from_snowflake_is_not_called_unreachable(
+    wiring: Wiring,
+    outputs_file: Path,
+    fake_azure: FakeAzure,
+    otherwise_failing_snowflake: int,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    wiring.snowflake_extra = {**wiring.snowflake_extra, "port": otherwise_failing_snowflake}
+    line = fails_cleanly(wiring, apply_argv(outputs_file), capsys, fake_azure)
+    assert "unreachable" not in line
+    assert "Snowflake refused the connection to account 'globorealty-dev01' (errno 390422" in line
 
 
 def test_snowflake_query_error(
@@ -296,3 +336,39 @@ def test_unreachable_storage_names_the_network_not_a_role(
     assert code == 2 and len(err.splitlines()) == 1
     assert "unreachable while listing raw_house_data/" in err and "network path" in err
     assert "Storage Blob Data Contributor" not in err
+
+
+def test_a_wrapped_azure_error_keeps_the_sdk_error_for_debug() -> None:
+    """One line for the user; the SDK's error chained underneath for the --debug traceback."""
+    from azure.core.exceptions import HttpResponseError, ServiceRequestError
+
+    from data_bootstrap.azure_errors import azure_call
+    from data_bootstrap.errors import BootstrapError
+
+    for sdk_error in (HttpResponseError(message="conflict: request id 42"), ServiceRequestError("no route")):
+        with pytest.raises(BootstrapError) as raised, azure_call("reading x", forbidden_fix="grant it"):
+            raise sdk_error
+        assert raised.value.__cause__ is sdk_error
+
+
+def test_the_production_asset_loader_without_azure_sign_in_fails_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loader verify uses in production (mltable through the azureml:// URI), run for real:
+    offline and signed out it must end in the one-line sign-in error, not a traceback."""
+    from data_bootstrap.asset_loading import load_asset_with_mltable
+    from data_bootstrap.assets import AssetRef
+    from data_bootstrap.errors import BootstrapError
+    from data_bootstrap.settings import StackOutputs
+
+    for name in [name for name in os.environ if name.startswith(("AZURE_", "IDENTITY_", "MSI_"))]:
+        monkeypatch.delenv(name)
+    outputs = StackOutputs(
+        subscription_id="00000000-0000-0000-0000-000000000000",
+        resource_group_name="rg-globorealty-ml-dev",
+        workspace_name="mlw-globorealty-dev",
+        storage_account_name="stgloborealtymldev",
+        raw_container_name="rawdata",
+        key_vault_uri="https://kv-globorealty-dev.vault.azure.net/",
+    )
+    ref = AssetRef(name="raw_house_data", version="0123456789abcdef", path="unused")
+    with pytest.raises(BootstrapError, match=r"^loading data asset raw_house_data:0123456789abcdef: Azure authentic"):
+        load_asset_with_mltable(ref, outputs)

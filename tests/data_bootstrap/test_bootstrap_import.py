@@ -18,7 +18,7 @@ from azure.storage.blob import BlobLeaseClient, ContainerClient
 
 from data_bootstrap.assets import AssetRef
 from data_bootstrap.blob_sink import BlobSink
-from data_bootstrap.importer import COMPLETE_MARKER, ImportTarget, claim_version, run_import, sweep
+from data_bootstrap.importer import COMPLETE_MARKER, ImportTarget, claim_version, run_import, spill_to_parquet, sweep
 from data_bootstrap.layout import CLAIM
 from data_bootstrap.progress import ProgressPrinter
 from data_bootstrap.synthetic import house_prices
@@ -283,3 +283,21 @@ def test_a_claim_whose_owner_died_before_registering_is_taken_over(container: Co
         timer.start()
         assert not claim_version("2222222222222222", other, target=TARGET, sink=sink, registry=registry)
         timer.join()
+
+
+def test_a_file_rolls_over_exactly_when_it_reaches_rows_per_file(tmp_path: Path) -> None:
+    """At the boundary: two 128-row batches fill a 256-row file, the third starts the next one."""
+    spill = spill_to_parquet(
+        batches_of(house_prices(640, seed=9), 128),
+        workdir=tmp_path,
+        target=TARGET,
+        contract=CONTRACT,
+        progress=ProgressPrinter(),
+        rows_per_file=256,
+    )
+    assert [(path.name, rows) for path, rows in spill.files] == [
+        ("part-00000.parquet", 256),
+        ("part-00001.parquet", 256),
+        ("part-00002.parquet", 128),
+    ]
+    assert [pq.read_metadata(path).num_rows for path, _ in spill.files] == [256, 256, 128]

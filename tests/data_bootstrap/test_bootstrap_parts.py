@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import socket
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -76,8 +77,17 @@ def test_encrypted_private_key_needs_its_passphrase() -> None:
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     assert private_key_der(pem, "s3cret") == expected
-    with pytest.raises(BootstrapError, match="wrong or missing passphrase"):
+    with pytest.raises(BootstrapError, match=r"unusable \(encrypted, but no passphrase secret is configured\)"):
         private_key_der(pem, None)
+    with pytest.raises(BootstrapError, match=r"unusable \(wrong passphrase\)"):
+        private_key_der(pem, "not-it")
+    plain = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    with pytest.raises(BootstrapError, match=r"unusable \(a passphrase is configured but the key is not encrypted\)"):
+        private_key_der(plain, "s3cret")
+    with pytest.raises(BootstrapError, match=r"unusable \(not a PEM private key\)"):
+        private_key_der("-----BEGIN PRIVATE KEY-----\nnot base64\n-----END PRIVATE KEY-----\n", None)
 
 
 def test_verify_accepts_the_synthetic_table_and_names_each_problem() -> None:
@@ -114,3 +124,96 @@ def test_emulator_is_stopped_when_the_body_fails(tmp_path: Path) -> None:
         raise RuntimeError("boom")
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+# --- promises of the idempotent apply and of verify (issue 15: each pinned on its own) ----------
+
+
+def test_a_datastore_holding_an_account_key_is_a_change() -> None:
+    from azure.ai.ml.entities import AccountKeyConfiguration, AzureBlobDatastore
+
+    from data_bootstrap.datastore import datastore_differences, desired_datastore
+
+    desired = desired_datastore(name="rawdata", account_name="stgloborealty", container_name="rawdata")
+    keyed = AzureBlobDatastore(
+        name="rawdata",
+        account_name="stgloborealty",
+        container_name="rawdata",
+        credentials=AccountKeyConfiguration(account_key="a2V5" * 22),
+    )
+    identity = AzureBlobDatastore(name="rawdata", account_name="stgloborealty", container_name="rawdata")
+    assert datastore_differences(keyed, desired) == [
+        "credentials: AccountKeyConfiguration -> identity-based (none stored)"
+    ]
+    assert datastore_differences(identity, desired) == []
+
+
+def test_a_connection_to_another_snowflake_host_is_a_change() -> None:
+    from data_bootstrap.connection import ConnectionSpec
+
+    spec = ConnectionSpec(
+        name="snowflake", coordinates=COORDINATES, key_vault_uri="https://kv.vault.azure.net/", private_key_secret="k"
+    )
+    moved = replace(spec, coordinates=replace(COORDINATES, account="other-account")).to_entity()
+    assert spec.differences(spec.to_entity()) == []
+    assert f"target: https://other-account.snowflakecomputing.com -> https://{COORDINATES.host}" in spec.differences(
+        moved
+    )
+
+
+def test_the_snowflake_session_is_closed_after_the_read(fakesnow: FakesnowServer) -> None:
+    import snowflake.connector
+
+    closed: list[bool] = []
+
+    def connect(**arguments: object) -> snowflake.connector.SnowflakeConnection:
+        connection = snowflake.connector.connect(**arguments)
+        real_close = connection.close
+
+        def close(retry: bool = True) -> None:
+            # the connector's close() runs for real; fakesnow has no session logout, which the
+            # connector logs and ignores, so is_closed() cannot tell here: record the call instead
+            closed.append(True)
+            real_close(retry)
+
+        connection.close = close  # type: ignore[method-assign]
+        return connection
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    params = SnowflakeParams(coordinates=COORDINATES, private_key_der=der, extra=fakesnow.connect_args())
+    source = SnowflakeSource(params=params, query=f"SELECT * FROM {TABLE}", connect=connect)
+    assert sum(batch.num_rows for batch in source.batches()) == ROWS
+    assert closed == [True]
+
+
+def _manifest() -> tuple[object, dict[str, int]]:
+    from data_bootstrap.layout import Manifest, PartFile
+
+    manifest = Manifest(
+        version="0123456789abcdef",
+        rows=300,
+        parts=(
+            PartFile(name="part-00000.parquet", bytes=1000, rows=200),
+            PartFile(name="part-00001.parquet", bytes=500, rows=100),
+        ),
+        schema=(("ID", "int64"),),
+    )
+    return manifest, {"part-00000.parquet": 1000, "part-00001.parquet": 500, "MLTable": 120, "_COMPLETE": 300}
+
+
+def test_verify_sees_every_way_a_run_folder_can_disagree_with_its_manifest() -> None:
+    from data_bootstrap.layout import Manifest
+
+    manifest, listing = _manifest()
+    assert isinstance(manifest, Manifest)
+    assert manifest.problems_with(listing) == []
+    assert manifest.problems_with({**listing, "part-00001.parquet": 499}) == [
+        "part-00001.parquet has 499 bytes, the manifest says 500"
+    ]
+    assert manifest.problems_with({**listing, "part-00002.parquet": 10}) == [
+        "part-00002.parquet is not in the manifest"
+    ]
+    assert manifest.problems_with({k: v for k, v in listing.items() if k != "MLTable"}) == ["MLTable is missing"]
+    short = Manifest(version=manifest.version, rows=301, parts=manifest.parts, schema=manifest.schema)
+    assert short.problems_with(listing) == ["the parts hold 300 rows, the manifest says 301"]

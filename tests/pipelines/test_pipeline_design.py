@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 import yaml
 
-from pipelines.argo_render import OUT_DIR
 from pipelines.settings import CONFIG_DIR, load_environments, load_settings
+from tests.pipelines.rendered import rendered_documents
 
 STACK_KINDS = ("network", "mlplatform")
 # The contract of issue 13 (stacks/naming.py), stated here independently of the renderer.
@@ -18,11 +18,8 @@ PIPELINE_ENVS = [name for name, config in CONFIGS.items() if config.backend.type
 
 
 def _bundle() -> dict[tuple[str, str], dict[str, Any]]:
-    docs: dict[tuple[str, str], dict[str, Any]] = {}
-    for path in sorted(OUT_DIR.glob("*.yaml")):
-        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
-            docs[(doc["kind"], doc["metadata"]["name"])] = doc
-    return docs
+    """The fresh render (the code under test); test_pipeline_render.py pins the committed files to it."""
+    return {(doc["kind"], doc["metadata"]["name"]): doc for doc in rendered_documents()}
 
 
 BUNDLE = _bundle()
@@ -193,6 +190,7 @@ def test_pods_are_hardened_and_cleaned_up(spec: dict[str, Any]) -> None:
         context = container["securityContext"]
         assert context["readOnlyRootFilesystem"] and not context["allowPrivilegeEscalation"]
         assert context["runAsUser"] == 10001 and context["capabilities"]["drop"] == ["ALL"]
+        assert context["runAsNonRoot"] is True, "each container refuses root on its own, too"
         assert container["resources"]["limits"]["memory"]
 
 
@@ -233,6 +231,21 @@ def test_rbac_is_least_privilege_and_submit_is_not_approve() -> None:
         assert annotations["workflows.argoproj.io/rbac-rule"] == f"'{group}' in groups"
     assert settings.submitters_group != settings.approvers_group
     assert not any(kind.startswith("Cluster") for kind, _ in BUNDLE)
+
+
+def test_controller_accounts_have_exactly_the_rules_argo_documents() -> None:
+    """Stated here, not imported: the executor may only report task results (argo-workflows v4.1.2
+    docs/workflow-rbac.md, "executor"), artifact GC only its tasks, the sensor only creates workflows."""
+    roles = {name: doc["rules"] for (kind, name), doc in BUNDLE.items() if kind == "Role"}
+    argo = "argoproj.io"
+    assert roles["argo-executor"] == [
+        {"apiGroups": [argo], "resources": ["workflowtaskresults"], "verbs": ["create", "patch"]}
+    ]
+    assert roles["artifact-gc"] == [
+        {"apiGroups": [argo], "resources": ["workflowartifactgctasks"], "verbs": ["list", "watch"]},
+        {"apiGroups": [argo], "resources": ["workflowartifactgctasks/status"], "verbs": ["patch"]},
+    ]
+    assert roles["infra-sensor"] == [{"apiGroups": [argo], "resources": ["workflows"], "verbs": ["create"]}]
 
 
 def test_only_token_secrets_are_rendered() -> None:

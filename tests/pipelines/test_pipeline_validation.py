@@ -210,3 +210,35 @@ def test_cli_without_schemas_says_where_to_put_them(tmp_path: Path) -> None:
     result = _cli("pipelines/argo", env={"SHARED_SCHEMAS_DIR": str(tmp_path)})
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "SHARED_SCHEMAS_DIR" in result.stderr and "Traceback" not in result.stderr
+
+
+# Fake values shaped like the real thing, assembled so no scanner mistakes this file for a leak.
+SECRET_SHAPES = {
+    "a PEM private key": "-----BEGIN " + "RSA PRIVATE KEY-----\nMIIEow",
+    "a GitHub token": "gh" + "p_" + "A1b2C3d4" * 5,
+    "a GitHub token (fine-grained)": "github" + "_pat_" + "11AB" * 10,
+    "a JSON web token": "eyJ" + "hbGciOiJIUzI1NiJ9" + ".eyJ" + "zdWIiOiIxMjM0NTY3ODkwIn0" + ".sig",
+    "a storage key or SAS": "DefaultEndpointsProtocol=https;Account" + "Key=" + "A" * 20,
+    "a storage key or SAS (signature)": "https://st.blob.core.windows.net/c?sv=2024&s" + "ig=" + "b" * 32,
+}
+
+
+@pytest.mark.parametrize("label", list(SECRET_SHAPES))
+def test_each_secret_shape_is_caught_in_any_string(tmp_path: Path, label: str) -> None:
+    doc = _baseline()
+    doc["metadata"].setdefault("annotations", {})["note"] = SECRET_SHAPES[label]
+    problems = _problems_of(doc, tmp_path)
+    what = label.split(" (")[0]
+    assert problems == [
+        f"mutated.yaml: WorkflowTemplate/fixture: .metadata.annotations.note: looks like {what}; "
+        "fix: keep it in Key Vault and reference it"
+    ]
+
+
+def test_an_object_defined_twice_is_a_problem(tmp_path: Path) -> None:
+    doc = _baseline()
+    target = tmp_path / "twice.yaml"
+    target.write_text(yaml.safe_dump_all([*BASELINE[:-1], doc, doc]), encoding="utf-8")
+    assert validate.validate([target]) == [
+        "twice.yaml: WorkflowTemplate/fixture: defined twice; fix: give each object its own name"
+    ]

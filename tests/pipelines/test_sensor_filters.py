@@ -13,12 +13,11 @@ import re
 from typing import Any
 
 import pytest
-import yaml
 from lupa import LuaRuntime
 
-from pipelines.argo_render import OUT_DIR
+from tests.pipelines.rendered import rendered_documents
 
-EVENTS = yaml.safe_load_all((OUT_DIR / "40-events.yaml").read_text(encoding="utf-8"))
+EVENTS = rendered_documents("40-events.yaml")
 SENSOR = next(doc for doc in EVENTS if doc["kind"] == "Sensor")
 FILTERS = SENSOR["spec"]["dependencies"][0]["filters"]
 ZERO = "0" * 40

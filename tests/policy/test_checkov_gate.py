@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from policy.checkov_gate import DEFAULT_WAIVERS, evaluate, load_waivers, problems
+from policy.checkov_gate import DEFAULT_WAIVERS, Waiver, evaluate, load_waivers, problems
 from stacks.config import ConfigError
 from tests.conftest import ALL_STACKS, REPO
 from tests.policy.conftest import AppBuilder
@@ -59,6 +59,36 @@ def test_real_stacks_pass_with_at_most_five_waived_checks(real_gate: subprocess.
     assert waived_line.startswith("waived check ids (")
     assert int(waived_line.split("(")[1].split(")")[0]) <= 5
     assert waived_line.endswith("gate: passed")
+
+
+def _readme_checkov_figures() -> dict[str, list[int]]:
+    """The per-stack table the README states under "Current figures" (stack -> resources, passed,
+    failed, waived): the expectation, written by a human who read the gate's output."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("Current figures (checkov") :]
+    rows = [line for line in section.splitlines()[:20] if line.strip().startswith("| `")]
+    return {
+        cells[0].strip("` "): [int(cell) for cell in cells[1:]]
+        for cells in ([cell.strip() for cell in row.strip().strip("|").split("|")] for row in rows)
+    }
+
+
+def test_checkov_runs_exactly_the_checks_the_readme_states(real_gate: subprocess.CompletedProcess[str]) -> None:
+    """A check checkov silently skips (a version bump, a --skip-check, a lost framework) changes a
+    count: the gate's per-stack figures must equal the README's table."""
+    rows = {
+        line.split()[0]: [int(n) for n in line.split()[1:]]
+        for line in real_gate.stdout.splitlines()[1 : 1 + len(ALL_STACKS)]
+    }
+    assert rows == _readme_checkov_figures()
+
+
+def test_a_waiver_covers_only_its_resources() -> None:
+    waiver = Waiver(check="CKV_AZURE_33", resources=("mlplatform-*/storage/account",), reason="r")
+    assert waiver.covers("CKV_AZURE_33", "mlplatform-prod/storage/account")
+    assert not waiver.covers("CKV_AZURE_33", "mlplatform-prod/registry/registry")
+    assert not waiver.covers("CKV_AZURE_33", "network-prod/storage/account")
+    assert not waiver.covers("CKV_AZURE_35", "mlplatform-prod/storage/account")
 
 
 def test_a_public_storage_account_fails_the_gate(synth_test_stack: AppBuilder, tmp_path: Path) -> None:

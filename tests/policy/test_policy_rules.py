@@ -65,7 +65,7 @@ def role(stack: Any, **kwargs: Any) -> None:
     RoleAssignment(stack, "grant", scope="/subscriptions/0000", principal_id="p", **kwargs)
 
 
-def key_vault(stack: Any, *, purge: bool) -> Any:
+def key_vault(stack: Any, *, purge: bool, public: bool = False) -> Any:
     from cdktf_cdktf_provider_azurerm.key_vault import KeyVault
 
     vault = KeyVault(
@@ -77,7 +77,7 @@ def key_vault(stack: Any, *, purge: bool) -> Any:
         tenant_id="t",
         sku_name="premium",
         purge_protection_enabled=purge,
-        public_network_access_enabled=False,
+        public_network_access_enabled=public,
         tags=TAGS,
     )
     endpoint(stack, vault.id)
@@ -161,6 +161,32 @@ def public_workspace(stack: Any) -> None:
     from stacks.constructs.azapi import attribute
 
     endpoint(stack, attribute(workspace, "id"))
+
+
+def public_registry(stack: Any) -> None:
+    from cdktf_cdktf_provider_azurerm.container_registry import ContainerRegistry
+
+    registry = ContainerRegistry(
+        stack,
+        "registry",
+        name="crtest",
+        location="westeurope",
+        resource_group_name="rg",
+        sku="Premium",
+        public_network_access_enabled=True,
+        tags=TAGS,
+    )
+    endpoint(stack, registry.id)
+
+
+def secret_in_tag(value: str, key: str = "note") -> Callable[[Any], None]:
+    """A storage account whose tag ``key`` holds ``value``: GR005 must see it in any string."""
+    return lambda stack: storage(stack, tags={**TAGS, key: value})
+
+
+# Fake values shaped like the real thing, assembled so no scanner mistakes this file for a leak.
+FAKE_JWT = "eyJ" + "hbGciOiJIUzI1NiJ9" + ".eyJ" + "zdWIiOiIxMjM0NTY3ODkwIn0" + ".c2lnbmF0dXJlLXBhcnQ"
+FAKE_SAS = "https://st.blob.core.windows.net/c?sv=2024-11-04&s" + "ig=" + "AbC%2Bdef" * 4
 
 
 def federated(stack: Any, *, issuer: str, subject: str, audience: str = "api://AzureADTokenExchange") -> None:
@@ -249,6 +275,41 @@ CASES: list[tuple[str, Callable[[Any], None], str]] = [
         "test/output: GR005 contains a storage account key in 'value' (value not shown)",
     ),
     ("private-key-literal", private_key_tag, "test/storage: GR005 contains a private key in 'note' (value not shown)"),
+    (
+        "jwt-literal",
+        secret_in_tag(FAKE_JWT),
+        "test/storage: GR005 contains a JSON web token in 'note' (value not shown)",
+    ),
+    (
+        "sas-literal",
+        secret_in_tag(FAKE_SAS),
+        "test/storage: GR005 contains a shared access signature in 'note' (value not shown)",
+    ),
+    (
+        "connection-string-password",
+        secret_in_tag("Server=db.example;User Id=app;Pass" + "word=hunter2-not-real;"),
+        "test/storage: GR005 contains a password in a connection string in 'note' (value not shown)",
+    ),
+    (
+        "bare-account-key",
+        secret_in_tag(FAKE_ACCOUNT_KEY),
+        "test/storage: GR005 contains a base64 access key in 'note' (value not shown)",
+    ),
+    (
+        "literal-under-a-secret-key",
+        secret_in_tag("not-a-reference", key="client_secret"),
+        "test/storage: GR005 contains a literal 'client_secret' (value not shown)",
+    ),
+    (
+        "public-key-vault",
+        lambda s: key_vault(s, purge=True, public=True),
+        "test/vault: GR002 azurerm_key_vault must set public_network_access_enabled = false",
+    ),
+    (
+        "public-registry",
+        public_registry,
+        "test/registry: GR002 azurerm_container_registry must set public_network_access_enabled = false",
+    ),
     (
         "public-azapi-workspace",
         public_workspace,
@@ -364,6 +425,46 @@ def test_a_suppression_with_a_reason_waives_the_rule_for_that_construct(synth_te
     assert (synth_test_stack(declare) / "cdk.tf.json").is_file()
 
 
+REASON = "Break-glass grant for the test, reviewed by the platform team."
+
+
+def test_a_suppression_covers_children_but_not_a_sibling_sharing_its_name_prefix(synth_test_stack: AppBuilder) -> None:
+    from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
+    from constructs import Construct
+
+    def declare(stack: Any) -> None:
+        group = Construct(stack, "grant")
+        RoleAssignment(group, "inner", scope="/subscriptions/0000", principal_id="p", role_definition_name="Owner")
+        RoleAssignment(stack, "grant2", scope="/subscriptions/0000", principal_id="p", role_definition_name="Owner")
+        suppress(group, "GR001", REASON)
+
+    with pytest.raises(RuntimeError) as raised:
+        synth_test_stack(declare)
+    lines = policy_lines(raised.value) or []
+    assert [line.split(": ")[1] for line in lines] == ["test/grant2"]
+
+
+def test_a_suppression_waives_only_its_rule(synth_test_stack: AppBuilder) -> None:
+    def declare(stack: Any) -> None:
+        storage(stack, shared_access_key_enabled=True)
+        suppress(stack.node.find_child("storage"), "GR001", REASON)
+
+    with pytest.raises(RuntimeError, match="GR003"):
+        synth_test_stack(declare)
+
+
+def test_a_suppression_stays_with_its_app(synth_test_stack: AppBuilder) -> None:
+    """Two apps with the same construct path: the waiver of the first must not reach the second."""
+
+    def waived(stack: Any) -> None:
+        role(stack, role_definition_name="Owner")
+        suppress(stack.node.find_child("grant"), "GR001", REASON)
+
+    synth_test_stack(waived)
+    with pytest.raises(RuntimeError, match="GR001"):
+        synth_test_stack(lambda s: role(s, role_definition_name="Owner"))
+
+
 @pytest.mark.parametrize(
     ("rule_id", "reason", "message"),
     [
@@ -434,7 +535,6 @@ def test_main_reports_violations_one_per_line_and_exits_3(
         "error: policy violation: broken/grant: GR001 assigns the broad role 'Owner'; fix: grant the narrowest "
         "built-in role the workload needs, at the narrowest scope",
         "error: policy violation: broken/group: GR004 is missing the required tags environment, project, "
-        "provisioner, owner, cost_center; fix: pass the stack's tags to the construct (or keep the TagsAspect on "
-        "the stack)",
+        "provisioner, owner, cost_center; fix: pass the stack's tags to the construct (its tags= argument)",
     ]
     assert not list(tmp_path.rglob("cdk.tf.json"))

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import jsii
-from cdktf import IAspect, TerraformResource, TerraformStack
 from constructs import IConstruct
+
+from stacks.framework import IAspect, TerraformResource, TerraformStack
 
 
 def is_taggable(node: Any) -> bool:

@@ -33,8 +33,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-# Python package -> npm package of each prebuilt binding the stacks use.
-BINDINGS: dict[str, str] = {"cdktf_cdktf_provider_azurerm": "@cdktf/provider-azurerm"}
+from stacks.framework import LANES
+
+# Python package -> npm package of each prebuilt binding loaded lazily, by default the cdktf
+# lane's (the cdktn lane has none: stacks/framework.py says why).
+BINDINGS: Mapping[str, str] = LANES["cdktf"].fast_bindings
 BINDING_PACKAGE = "cdktf_cdktf_provider_azurerm"
 LoadMode = Literal["fast", "stock"]
 LOAD_MODES: tuple[LoadMode, ...] = ("fast", "stock")
@@ -80,9 +83,9 @@ def load_binding(*, mode: LoadMode = "fast", package: str = BINDING_PACKAGE) -> 
     return "stock"
 
 
-def load_bindings(*, mode: LoadMode = "fast") -> LoadMode:
-    """Make every binding in BINDINGS importable; "stock" if any of them took the stock path."""
-    taken = [load_binding(mode=mode, package=package) for package in BINDINGS]
+def load_bindings(*, mode: LoadMode = "fast", bindings: Mapping[str, str] = BINDINGS) -> LoadMode:
+    """Make every binding in ``bindings`` importable; "stock" if any of them took the stock path."""
+    taken = [load_binding(mode=mode, package=package) for package in bindings]
     return "fast" if all(path == "fast" for path in taken) else "stock"
 
 
@@ -92,7 +95,12 @@ def _node_require_option(hook: Path) -> str:
 
 
 def jsii_node_environment(
-    environ: Mapping[str, str], *, mode: LoadMode, local_node_bin: Path = LOCAL_NODE_BIN, hook: Path = NODE_HOOK
+    environ: Mapping[str, str],
+    *,
+    mode: LoadMode,
+    bindings: Mapping[str, str] = BINDINGS,
+    local_node_bin: Path = LOCAL_NODE_BIN,
+    hook: Path = NODE_HOOK,
 ) -> dict[str, str]:
     """The variables to set before the jsii kernel process starts (it inherits them)."""
     updates: dict[str, str] = {}
@@ -101,8 +109,9 @@ def jsii_node_environment(
         updates["PATH"] = f"{local_node_bin}{os.pathsep}{path}" if path else str(local_node_bin)
     require = _node_require_option(hook)
     options = [option for option in environ.get("NODE_OPTIONS", "").split(" ") if option and option != require]
-    if mode == "fast":
+    lazy = mode == "fast" and bool(bindings)
+    if lazy:
         options.append(require)
     updates["NODE_OPTIONS"] = " ".join(options)
-    updates["CDKTF_LAZY_BINDINGS"] = ",".join(BINDINGS.values()) if mode == "fast" else ""
+    updates["CDKTF_LAZY_BINDINGS"] = ",".join(bindings.values()) if lazy else ""
     return updates

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsii
-from cdktf import IAspect, TerraformStack
 from constructs import IConstruct
 
 from stacks.aspects import is_taggable
+from stacks.framework import IAspect, TerraformStack
 
 VIOLATION_PREFIX = "policy violation"
 REQUIRED_TAGS = ("environment", "project", "provisioner", "owner", "cost_center")

@@ -172,10 +172,10 @@ def main() -> int:
     # The jsii kernel (a Node process started on the first binding import) inherits
     # this: the supported project-local Node when installed, and the lazy-load hook.
     select_lane(lane.name)
-    os.environ.update(jsii_node_environment(os.environ, mode=mode, bindings=lane.fast_bindings))
+    os.environ.update(jsii_node_environment(os.environ, mode=mode, npm_packages=lane.lazy_npm_packages))
     from stacks.binding_loader import load_bindings
 
-    load_bindings(mode=mode, bindings=lane.fast_bindings)
+    load_bindings(mode=mode, packages=lane.bare_packages)
     from stacks.app import build_app
     from stacks.framework import TerraformStack
     from stacks.policy import policy_lines

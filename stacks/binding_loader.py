@@ -29,15 +29,15 @@ import importlib
 import importlib.util
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Literal
 
 from stacks.framework import LANES
 
-# Python package -> npm package of each prebuilt binding loaded lazily, by default the cdktf
-# lane's (the cdktn lane has none: stacks/framework.py says why).
-BINDINGS: Mapping[str, str] = LANES["cdktf"].fast_bindings
+# The default lane's bindings loaded lazily (each lane lists its own: stacks/framework.py).
+BARE_PACKAGES: tuple[str, ...] = LANES["cdktf"].bare_packages
+LAZY_NPM_PACKAGES: tuple[str, ...] = LANES["cdktf"].lazy_npm_packages
 BINDING_PACKAGE = "cdktf_cdktf_provider_azurerm"
 LoadMode = Literal["fast", "stock"]
 LOAD_MODES: tuple[LoadMode, ...] = ("fast", "stock")
@@ -83,9 +83,9 @@ def load_binding(*, mode: LoadMode = "fast", package: str = BINDING_PACKAGE) -> 
     return "stock"
 
 
-def load_bindings(*, mode: LoadMode = "fast", bindings: Mapping[str, str] = BINDINGS) -> LoadMode:
-    """Make every binding in ``bindings`` importable; "stock" if any of them took the stock path."""
-    taken = [load_binding(mode=mode, package=package) for package in bindings]
+def load_bindings(*, mode: LoadMode = "fast", packages: Iterable[str] = BARE_PACKAGES) -> LoadMode:
+    """Make every package in ``packages`` importable; "stock" if any of them took the stock path."""
+    taken = [load_binding(mode=mode, package=package) for package in packages]
     return "fast" if all(path == "fast" for path in taken) else "stock"
 
 
@@ -98,7 +98,7 @@ def jsii_node_environment(
     environ: Mapping[str, str],
     *,
     mode: LoadMode,
-    bindings: Mapping[str, str] = BINDINGS,
+    npm_packages: Iterable[str] = LAZY_NPM_PACKAGES,
     local_node_bin: Path = LOCAL_NODE_BIN,
     hook: Path = NODE_HOOK,
 ) -> dict[str, str]:
@@ -109,9 +109,10 @@ def jsii_node_environment(
         updates["PATH"] = f"{local_node_bin}{os.pathsep}{path}" if path else str(local_node_bin)
     require = _node_require_option(hook)
     options = [option for option in environ.get("NODE_OPTIONS", "").split(" ") if option and option != require]
-    lazy = mode == "fast" and bool(bindings)
+    lazy_packages = list(npm_packages) if mode == "fast" else []
+    lazy = bool(lazy_packages)
     if lazy:
         options.append(require)
     updates["NODE_OPTIONS"] = " ".join(options)
-    updates["CDKTF_LAZY_BINDINGS"] = ",".join(bindings.values()) if lazy else ""
+    updates["CDKTF_LAZY_BINDINGS"] = ",".join(lazy_packages)
     return updates

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -117,9 +117,11 @@ class Lane:
     framework: str
     # provider name -> Python package of its prebuilt binding
     bindings: Mapping[str, str]
-    # Python package -> npm package of the bindings stacks/binding_loader.py loads lazily (on
-    # both sides of jsii). Empty where the binding is already lazy or has another layout.
-    fast_bindings: Mapping[str, str] = field(default_factory=dict)
+    # Python packages stacks/binding_loader.py registers bare (their __init__ imports every
+    # submodule); empty where the package imports its submodules lazily already.
+    bare_packages: tuple[str, ...] = ()
+    # npm packages whose index.js lazy_binding_hook.cjs turns into getters in the jsii kernel.
+    lazy_npm_packages: tuple[str, ...] = ()
 
 
 LANES: dict[LaneName, Lane] = {
@@ -127,15 +129,16 @@ LANES: dict[LaneName, Lane] = {
         name="cdktf",
         framework="cdktf",
         bindings={"azurerm": "cdktf_cdktf_provider_azurerm", "time": "cdktf_cdktf_provider_time"},
-        fast_bindings={"cdktf_cdktf_provider_azurerm": "@cdktf/provider-azurerm"},
+        bare_packages=("cdktf_cdktf_provider_azurerm",),
+        lazy_npm_packages=("@cdktf/provider-azurerm",),
     ),
-    # cdktn's Python bindings import submodules lazily already (package __getattr__), and its
-    # npm index.js (`exports.x = __importStar(require("./x/index"))`) is not the layout
-    # lazy_binding_hook.cjs rewrites: the fast loaders step aside in this lane.
+    # cdktn's Python bindings import submodules on first access already (package __getattr__),
+    # so the Python side steps aside; its npm index.js still requires all ~1,550 submodules.
     "cdktn": Lane(
         name="cdktn",
         framework="cdktn",
         bindings={"azurerm": "cdktn_provider_azurerm", "time": "cdktn_provider_time"},
+        lazy_npm_packages=("@cdktn/provider-azurerm",),
     ),
 }
 DEFAULT_LANE: LaneName = "cdktf"

@@ -5,6 +5,7 @@ on both. The cdktf lane's snapshots (test_snapshots.py) therefore pin the cdktn 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -139,3 +140,49 @@ def test_the_policy_gate_passes_on_the_cdktn_lane(cdktn_synth_dir: Path) -> None
     assert result.returncode == 0, result.stdout + result.stderr
     rows = {line.split()[0] for line in result.stdout.splitlines()[1 : 1 + len(ALL_STACKS)]}
     assert rows == set(ALL_STACKS)
+
+
+# A public storage account with no private endpoint, declared through stacks.framework in the
+# lane given on the command line, with the project's policy aspect: the synth must fail.
+POLICY_PROBE = """
+import sys
+from stacks.framework import select_lane
+select_lane(sys.argv[2])
+from stacks.framework import (App, Aspects, AzurermProvider, AzurermProviderFeatures,
+    AzurermProviderFeaturesStorage, LocalBackend, StorageAccount, TerraformStack)
+from stacks.policy import PolicyAspect, policy_lines
+app = App(outdir=sys.argv[1])
+stack = TerraformStack(app, "test")
+LocalBackend(stack, path="test.tfstate")
+storage = [AzurermProviderFeaturesStorage(data_plane_available=False)]
+AzurermProvider(stack, "azurerm", features=[AzurermProviderFeatures(storage=storage)])
+tags = {"environment": "test", "project": "p", "provisioner": "cdktf", "owner": "o", "cost_center": "c"}
+StorageAccount(stack, "storage", name="sttest", location="westeurope", resource_group_name="rg",
+    account_tier="Standard", account_replication_type="ZRS", public_network_access_enabled=True,
+    shared_access_key_enabled=False, tags=tags)
+Aspects.of(stack).add(PolicyAspect())
+try:
+    app.synth()
+except RuntimeError as error:
+    print("\\n".join(policy_lines(error) or [str(error)]))
+    sys.exit(3)
+"""
+
+
+def test_the_policy_rules_reject_a_public_storage_account_in_the_cdktn_lane(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", POLICY_PROBE, str(tmp_path / "out"), "cdktn"],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 3, result.stderr
+    assert result.stdout.splitlines() == [
+        "policy violation: test/storage: GR002 azurerm_storage_account must set public_network_access_enabled = false;"
+        " fix: set public_network_access_enabled=False",
+        "policy violation: test/storage: GR002 azurerm_storage_account has no private endpoint;"
+        " fix: add an entry to the construct's private_endpoints map",
+    ]
+    assert not (tmp_path / "out" / "stacks" / "test" / "cdk.tf.json").exists()

@@ -10,6 +10,9 @@ the jsii assembly only. Every submodule is self-contained (it imports
 safe; tests/test_binding_loader.py proves the synthesized JSON is
 byte-identical to the stock import.
 
+Which packages get this depends on the lane (stacks/framework.py ``Lane.bare_packages`` and
+``Lane.lazy_npm_packages``): cdktn's Python binding is lazy already, its npm index.js is not.
+
 If the package layout ever changes so that the bare registration cannot work,
 the stock import is used instead, with a one-line warning.
 

@@ -14,7 +14,8 @@ stack is declared; each name then resolves on first use from that lane's package
 submodule alone, so the fast binding load of stacks/binding_loader.py keeps working). One lane
 per process: jsii loads one framework assembly, and mixing ``cdktf`` and ``cdktn`` constructs in
 one tree fails. Static type checking sees the cdktf lane's classes; both lanes' bindings generate
-the same class names and, for the azurerm 4.x arguments we use, the same signatures.
+the same class names and, for the azurerm 4.x arguments we use, the same signatures. mypy
+re-exports the TYPE_CHECKING imports below (pyproject.toml: implicit_reexport for this module).
 """
 
 from __future__ import annotations
@@ -215,77 +216,6 @@ FRAMEWORK_NAMES: tuple[str, ...] = (
 _SOURCE: dict[str, str] = {name: module for module, names in BINDING_CLASSES.items() for name in names}
 _selected: list[Lane] = []
 
-__all__ = [
-    "BINDING_CLASSES",
-    "DEFAULT_LANE",
-    "FRAMEWORK_NAMES",
-    "LANES",
-    "App",
-    "ApplicationInsights",
-    "Aspects",
-    "AzurermBackend",
-    "AzurermProvider",
-    "AzurermProviderFeatures",
-    "AzurermProviderFeaturesKeyVault",
-    "AzurermProviderFeaturesResourceGroup",
-    "AzurermProviderFeaturesStorage",
-    "ContainerRegistry",
-    "ContainerRegistryGeoreplications",
-    "DataAzurermClientConfig",
-    "DataAzurermResourceGroup",
-    "DataAzurermUserAssignedIdentity",
-    "FederatedIdentityCredential",
-    "IAspect",
-    "ITerraformDependable",
-    "KeyVault",
-    "KeyVaultNetworkAcls",
-    "Lane",
-    "LaneName",
-    "LocalBackend",
-    "LogAnalyticsWorkspace",
-    "MonitorDiagnosticSetting",
-    "MonitorDiagnosticSettingEnabledLog",
-    "MonitorDiagnosticSettingEnabledMetric",
-    "MonitorPrivateLinkScope",
-    "MonitorPrivateLinkScopedService",
-    "NetworkSecurityGroup",
-    "NetworkSecurityGroupSecurityRule",
-    "PrivateDnsZone",
-    "PrivateDnsZoneVirtualNetworkLink",
-    "PrivateEndpoint",
-    "PrivateEndpointPrivateDnsZoneGroup",
-    "PrivateEndpointPrivateServiceConnection",
-    "ResourceGroup",
-    "RoleAssignment",
-    "RoleDefinition",
-    "RoleDefinitionPermissions",
-    "Sleep",
-    "StorageAccount",
-    "StorageAccountBlobProperties",
-    "StorageAccountBlobPropertiesContainerDeleteRetentionPolicy",
-    "StorageAccountBlobPropertiesDeleteRetentionPolicy",
-    "StorageAccountCustomerManagedKey",
-    "StorageAccountIdentity",
-    "StorageAccountNetworkRules",
-    "StorageAccountShareProperties",
-    "StorageAccountSharePropertiesRetentionPolicy",
-    "StorageContainer",
-    "Subnet",
-    "SubnetNetworkSecurityGroupAssociation",
-    "TerraformOutput",
-    "TerraformProvider",
-    "TerraformProviderGeneratorMetadata",
-    "TerraformResource",
-    "TerraformStack",
-    "TimeProvider",
-    "Token",
-    "UserAssignedIdentity",
-    "VirtualNetwork",
-    "VirtualNetworkPeering",
-    "current_lane",
-    "select_lane",
-]
-
 
 def select_lane(name: LaneName) -> Lane:
     """Fix the lane of this process; a second, different choice is a programming error."""
@@ -301,17 +231,25 @@ def current_lane() -> Lane:
     return _selected[0] if _selected else select_lane(DEFAULT_LANE)
 
 
-def __getattr__(name: str) -> object:
-    if name.startswith("__"):  # the import system probes __path__ & co.: no lane choice from those
+def resolve(name: str) -> object:
+    """A framework or binding class of the current lane, imported on first use."""
+    if name not in FRAMEWORK_NAMES and name not in _SOURCE:  # checked first: no lane choice from a typo
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     lane = current_lane()
     if name in FRAMEWORK_NAMES:
         module = lane.framework
-    elif name in _SOURCE:
+    else:
         provider, submodule = _SOURCE[name].split(".", 1)
         module = f"{lane.bindings[provider]}.{submodule}"
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value  # resolved once per process
     return value
+
+
+# Hidden from mypy, which then checks every imported name against the TYPE_CHECKING block above.
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> object:
+        if name.startswith("__"):  # the import system probes __path__ & co.: no lane choice from those
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        return resolve(name)

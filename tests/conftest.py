@@ -3,7 +3,7 @@
 Synthesis runs `main.py` in a subprocess, exactly as `make synth` and
 `cdktf synth` do. As soon as collection shows that a synthesis is needed (the
 fast one for the snapshot, property and policy tests, the stock-import one for
-the equivalence test), one process of the run starts it in the background
+the equivalence test, the cdktn lane's for the lane tests), one process of the run starts it in the background
 into a folder shared by all pytest-xdist workers; the fixtures wait for its exit
 code file. So the ~10 s stock synthesis overlaps the other tests, and with N
 workers the app is still synthesized once, not N times.

@@ -186,3 +186,36 @@ def test_the_policy_rules_reject_a_public_storage_account_in_the_cdktn_lane(tmp_
         " fix: add an entry to the construct's private_endpoints map",
     ]
     assert not (tmp_path / "out" / "stacks" / "test" / "cdk.tf.json").exists()
+
+
+FRAMEWORK_PROBE = """
+import importlib, stacks.framework as framework
+assert not hasattr(framework, "__path__") and framework._selected == []  # import probes pick no lane
+try:
+    framework.NotAClassOfOurs
+except AttributeError as error:
+    print(error)
+framework.select_lane("cdktn")
+try:
+    framework.select_lane("cdktf")
+except RuntimeError as error:
+    print(error)
+print(framework.StorageAccount.__module__)
+"""
+
+
+def test_one_lane_per_process_and_names_resolve_from_it() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", FRAMEWORK_PROBE],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "module 'stacks.framework' has no attribute 'NotAClassOfOurs'",
+        "lane cdktn already selected in this process; one lane per process",
+        "cdktn_provider_azurerm.storage_account",
+    ]

@@ -9,6 +9,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 ENV ?= dev
+# CDK lane (stacks/framework.py, docs/cdktn-lane.md): cdktf (CDKTF 0.21, default) or cdktn (CDK Terrain 0.24)
+LANE ?= cdktf
 PY := .venv/bin/python
 UV := .tools/uv/bin/uv
 PY_ENV := .venv/.synced
@@ -93,14 +95,14 @@ lock: $(PIPENV) ## after editing Pipfile: re-lock (pipenv) and export requiremen
 lock-export: ## after Pipfile.lock changed (merge, pipenv lock): regenerate requirements/lock.txt
 	python3 mk/lock_export.py
 
-synth: $(PY_ENV) $(NODE_RUNTIME) ## synthesize every stack of ENV (default dev; ENV=prod, ENV=dev,prod or ENV=all) into cdktf.out/
-	PLATFORM_ENV=$(ENV) $(PY) main.py
+synth: $(PY_ENV) $(NODE_RUNTIME) ## synthesize every stack of ENV (default dev; ENV=prod, ENV=dev,prod or ENV=all) into cdktf.out/; LANE=cdktn for CDK Terrain
+	PLATFORM_LANE=$(LANE) PLATFORM_ENV=$(ENV) $(PY) main.py
 
-test: $(PY_ENV) $(NODE_RUNTIME) $(NPM_TOOLS) $(CHECKOV) ## run the whole test suite (snapshots, policy, data path, pipelines)
+test: $(PY_ENV) $(NODE_RUNTIME) $(NPM_TOOLS) $(CHECKOV) ## run the whole test suite (snapshots, policy, data path, pipelines; both CDK lanes)
 	$(PY) -m pytest -p randomly $(if $(SEED),--randomly-seed=$(SEED)) -n $(TEST_WORKERS) --dist loadfile
 
-policy: $(PY_ENV) $(NODE_RUNTIME) $(CHECKOV) ## synthesize every environment and run the checkov gate (waivers: policy/waivers.toml)
-	PLATFORM_ENV=all $(PY) main.py
+policy: $(PY_ENV) $(NODE_RUNTIME) $(CHECKOV) ## synthesize every environment (LANE=cdktn for CDK Terrain) and run the checkov gate (waivers: policy/waivers.toml)
+	PLATFORM_LANE=$(LANE) PLATFORM_ENV=all $(PY) main.py
 	$(PY) -m policy.checkov_gate
 
 lint: $(PY_ENV) ## ruff and mypy

@@ -5,6 +5,8 @@ This is the only module of the app that reads environment variables or files:
 it turns `config/<env>.toml` into frozen config objects, then hands them to
 the stacks. Environment selection: PLATFORM_ENV=dev (default), prod,
 dev,prod or all; PLATFORM_CONFIG_DIR points elsewhere than config/.
+PLATFORM_LANE=cdktf (default) or cdktn picks the CDK lane: CDKTF 0.21 or CDK Terrain 0.24
+with their azurerm bindings (stacks/framework.py, docs/cdktn-lane.md).
 CDKTF_BINDING_IMPORT=stock disables the fast binding load on both the Python
 and the Node side (see stacks/binding_loader.py). The output directory comes
 from the cdktf CLI (CDKTF_OUTDIR) or defaults to cdktf.out/; stack folders an
@@ -16,6 +18,7 @@ so `python main.py` and `cdktf synth` run on a supported Node too.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import sys
@@ -23,6 +26,7 @@ from pathlib import Path
 
 from stacks.binding_loader import LOAD_MODES, LoadMode, jsii_node_environment
 from stacks.config import ConfigError, EnvironmentConfig, parse_environment_toml, raise_all, validate_environments
+from stacks.framework import DEFAULT_LANE, LANES, Lane, select_lane
 
 REPO = Path(__file__).resolve().parent
 REPO_CONFIG_DIR = REPO / "config"
@@ -107,6 +111,29 @@ def binding_mode(value: str | None) -> LoadMode:
     raise ConfigError("environment", "CDKTF_BINDING_IMPORT", f"{value!r} is not fast or stock", "unset it or use stock")
 
 
+def lane_setting(value: str | None) -> Lane:
+    """PLATFORM_LANE: which framework and bindings synthesize the stacks (cdktf by default)."""
+    name = (value or DEFAULT_LANE).strip()
+    for known, lane in LANES.items():
+        if name == known:
+            missing = [
+                package
+                for package in (lane.framework, *lane.bindings.values())
+                if importlib.util.find_spec(package) is None
+            ]
+            if missing:
+                raise ConfigError(
+                    "environment",
+                    "PLATFORM_LANE",
+                    f"lane {name} needs {', '.join(missing)}, which is not installed",
+                    "run make install (Pipfile.lock locks both lanes)",
+                )
+            return lane
+    raise ConfigError(
+        "environment", "PLATFORM_LANE", f"{value!r} is not a lane", f"use one of {', '.join(LANES)} or unset it"
+    )
+
+
 def check_outdir(value: str | None) -> None:
     """CDKTF_OUTDIR (set by the cdktf CLI or the caller): its parent folder must exist."""
     if value and not Path(value).resolve().parent.is_dir():
@@ -133,6 +160,7 @@ def remove_stale_stacks(outdir: Path, produced: list[str]) -> list[str]:
 def main() -> int:
     try:
         mode = binding_mode(os.environ.get("CDKTF_BINDING_IMPORT"))
+        lane = lane_setting(os.environ.get("PLATFORM_LANE"))
         check_outdir(os.environ.get("CDKTF_OUTDIR"))
         configs = load_configs(
             os.environ.get("PLATFORM_ENV", DEFAULT_ENVIRONMENT),
@@ -143,13 +171,13 @@ def main() -> int:
         return 2
     # The jsii kernel (a Node process started on the first binding import) inherits
     # this: the supported project-local Node when installed, and the lazy-load hook.
-    os.environ.update(jsii_node_environment(os.environ, mode=mode))
+    select_lane(lane.name)
+    os.environ.update(jsii_node_environment(os.environ, mode=mode, npm_packages=lane.lazy_npm_packages))
     from stacks.binding_loader import load_bindings
 
-    load_bindings(mode=mode)
-    from cdktf import TerraformStack
-
+    load_bindings(mode=mode, packages=lane.bare_packages)
     from stacks.app import build_app
+    from stacks.framework import TerraformStack
     from stacks.policy import policy_lines
 
     try:
@@ -164,7 +192,7 @@ def main() -> int:
     stacks = [child.node.id for child in app.node.children if isinstance(child, TerraformStack)]
     removed = remove_stale_stacks(Path(app.outdir), stacks)
     note = f" (removed stale {', '.join(removed)})" if removed else ""
-    print(f"synthesized {', '.join(stacks)} into {os.path.relpath(app.outdir)}/{note}")
+    print(f"synthesized {', '.join(stacks)} ({lane.name} lane) into {os.path.relpath(app.outdir)}/{note}")
     return 0
 
 

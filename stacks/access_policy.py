@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 from stacks.naming import FEDERATION_AUDIENCE, GITHUB_OIDC_ISSUER
 
 if TYPE_CHECKING:
-    from cdktf import TerraformStack
-
+    from stacks.framework import TerraformStack
     from stacks.policy import Document, Rule, Violation
 
 # Built-in roles whose holder may write role assignments (besides the broad ones GR001 forbids).

@@ -14,11 +14,6 @@ the narrow rights on the runner VNet that it needs for that. See docs/access.md.
 
 from __future__ import annotations
 
-from cdktf import TerraformOutput
-from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermClientConfig
-from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
-from cdktf_cdktf_provider_azurerm.role_definition import RoleDefinition, RoleDefinitionPermissions
-from cdktf_cdktf_provider_azurerm.storage_container import StorageContainer
 from constructs import Construct
 
 from stacks.access_grants import JobGrants, job_grants, job_subjects
@@ -26,6 +21,14 @@ from stacks.access_roles import DEPLOYER_RESOURCE_PROVIDERS, RUNNER_NETWORK_ACTI
 from stacks.base import PlatformStack
 from stacks.config import EnvironmentConfig
 from stacks.constructs.runner_identities import RunnerIdentity
+from stacks.framework import (
+    DataAzurermClientConfig,
+    ResourceGroup,
+    RoleDefinition,
+    RoleDefinitionPermissions,
+    StorageContainer,
+    TerraformOutput,
+)
 from stacks.naming import (
     GITHUB_PLAN,
     GITHUB_TENANT_VARIABLE,

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cdktf import App
-
 from stacks.access_stack import AccessStack
 from stacks.config import EnvironmentConfig
+from stacks.framework import App
 from stacks.naming import ACCESS, ML_PLATFORM, NETWORK, stack_name
 from stacks.network_stack import NetworkStack
 from stacks.platform_stack import MlPlatformStack

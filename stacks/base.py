@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from cdktf import (
+from constructs import Construct
+
+from stacks.config import EnvironmentConfig
+from stacks.framework import (
     Aspects,
     AzurermBackend,
-    LocalBackend,
-    TerraformProvider,
-    TerraformProviderGeneratorMetadata,
-    TerraformStack,
-)
-from cdktf_cdktf_provider_azurerm.provider import (
     AzurermProvider,
     AzurermProviderFeatures,
     AzurermProviderFeaturesKeyVault,
     AzurermProviderFeaturesResourceGroup,
     AzurermProviderFeaturesStorage,
+    LocalBackend,
+    TerraformProvider,
+    TerraformProviderGeneratorMetadata,
+    TerraformStack,
+    TimeProvider,
 )
-from cdktf_cdktf_provider_time.provider import TimeProvider
-from constructs import Construct
-
-from stacks.config import EnvironmentConfig
 from stacks.policy import PolicyAspect
 
 # Exact provider versions (a float like "~> 2.0" picks up schema changes unreviewed).

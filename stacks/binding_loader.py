@@ -10,6 +10,9 @@ the jsii assembly only. Every submodule is self-contained (it imports
 safe; tests/stacks/test_binding_loader.py proves the synthesized JSON is
 byte-identical to the stock import.
 
+Which packages get this depends on the lane (stacks/framework.py ``Lane.bare_packages`` and
+``Lane.lazy_npm_packages``): cdktn's Python binding is lazy already, its npm index.js is not.
+
 If the package layout ever changes so that the bare registration cannot work,
 the stock import is used instead, with a one-line warning.
 
@@ -29,12 +32,15 @@ import importlib
 import importlib.util
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Literal
 
-# Python package -> npm package of each prebuilt binding the stacks use.
-BINDINGS: dict[str, str] = {"cdktf_cdktf_provider_azurerm": "@cdktf/provider-azurerm"}
+from stacks.framework import LANES
+
+# The default lane's bindings loaded lazily (each lane lists its own: stacks/framework.py).
+BARE_PACKAGES: tuple[str, ...] = LANES["cdktf"].bare_packages
+LAZY_NPM_PACKAGES: tuple[str, ...] = LANES["cdktf"].lazy_npm_packages
 BINDING_PACKAGE = "cdktf_cdktf_provider_azurerm"
 LoadMode = Literal["fast", "stock"]
 LOAD_MODES: tuple[LoadMode, ...] = ("fast", "stock")
@@ -80,9 +86,9 @@ def load_binding(*, mode: LoadMode = "fast", package: str = BINDING_PACKAGE) -> 
     return "stock"
 
 
-def load_bindings(*, mode: LoadMode = "fast") -> LoadMode:
-    """Make every binding in BINDINGS importable; "stock" if any of them took the stock path."""
-    taken = [load_binding(mode=mode, package=package) for package in BINDINGS]
+def load_bindings(*, mode: LoadMode = "fast", packages: Iterable[str] = BARE_PACKAGES) -> LoadMode:
+    """Make every package in ``packages`` importable; "stock" if any of them took the stock path."""
+    taken = [load_binding(mode=mode, package=package) for package in packages]
     return "fast" if all(path == "fast" for path in taken) else "stock"
 
 
@@ -92,7 +98,12 @@ def _node_require_option(hook: Path) -> str:
 
 
 def jsii_node_environment(
-    environ: Mapping[str, str], *, mode: LoadMode, local_node_bin: Path = LOCAL_NODE_BIN, hook: Path = NODE_HOOK
+    environ: Mapping[str, str],
+    *,
+    mode: LoadMode,
+    npm_packages: Iterable[str] = LAZY_NPM_PACKAGES,
+    local_node_bin: Path = LOCAL_NODE_BIN,
+    hook: Path = NODE_HOOK,
 ) -> dict[str, str]:
     """The variables to set before the jsii kernel process starts (it inherits them)."""
     updates: dict[str, str] = {}
@@ -101,8 +112,10 @@ def jsii_node_environment(
         updates["PATH"] = f"{local_node_bin}{os.pathsep}{path}" if path else str(local_node_bin)
     require = _node_require_option(hook)
     options = [option for option in environ.get("NODE_OPTIONS", "").split(" ") if option and option != require]
-    if mode == "fast":
+    lazy_packages = list(npm_packages) if mode == "fast" else []
+    lazy = bool(lazy_packages)
+    if lazy:
         options.append(require)
     updates["NODE_OPTIONS"] = " ".join(options)
-    updates["CDKTF_LAZY_BINDINGS"] = ",".join(BINDINGS.values()) if mode == "fast" else ""
+    updates["CDKTF_LAZY_BINDINGS"] = ",".join(lazy_packages)
     return updates

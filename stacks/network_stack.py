@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_azurerm.data_azurerm_resource_group import DataAzurermResourceGroup
 from constructs import Construct
 
 from stacks.base import PlatformStack
@@ -10,6 +9,7 @@ from stacks.config import EnvironmentConfig
 from stacks.constructs.network import PlatformNetwork, SubnetSpec
 from stacks.constructs.private_dns import PrivateDnsZones
 from stacks.constructs.runner_reach import RunnerReach
+from stacks.framework import DataAzurermResourceGroup
 
 
 class NetworkStack(PlatformStack):

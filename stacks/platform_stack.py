@@ -9,10 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypedDict
 
-from cdktf import TerraformOutput
-from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermClientConfig
-from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
-from cdktf_cdktf_provider_time.sleep import Sleep
 from constructs import Construct
 
 from stacks.base import PlatformStack
@@ -28,6 +24,7 @@ from stacks.constructs.rbac_wait import propagation_wait
 from stacks.constructs.registry import PlatformRegistry, RegistryProps
 from stacks.constructs.storage import CustomerManagedKeySpec, PlatformStorage, StorageProps
 from stacks.constructs.workspace import PlatformWorkspace, WorkspaceProps
+from stacks.framework import DataAzurermClientConfig, RoleAssignment, Sleep, TerraformOutput
 from stacks.interfaces import (
     DiagnosticSettingsSpec,
     ManagedIdentitiesSpec,

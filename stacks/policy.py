@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsii
-from cdktf import IAspect, TerraformResource, TerraformStack
 from constructs import IConstruct
+
+from stacks.framework import IAspect, TerraformResource, TerraformStack
 
 VIOLATION_PREFIX = "policy violation"
 REQUIRED_TAGS = ("environment", "project", "provisioner", "owner", "cost_center")

@@ -3,7 +3,7 @@
 Synthesis runs `main.py` in a subprocess, exactly as `make synth` and
 `cdktf synth` do. As soon as collection shows that a synthesis is needed (the
 fast one for the snapshot, property and policy tests, the stock-import one for
-the equivalence test), one process of the run starts it in the background
+the equivalence test, the cdktn lane's for the lane tests), one process of the run starts it in the background
 into a folder shared by all pytest-xdist workers; the fixtures wait for its exit
 code file. So the ~10 s stock synthesis overlaps the other tests, and with N
 workers the app is still synthesized once, not N times.
@@ -28,17 +28,24 @@ from stacks.naming import STACK_KINDS, stack_name
 REPO = Path(__file__).resolve().parents[1]
 ALL_STACKS = tuple(stack_name(kind, env) for env in ("dev", "prod") for kind in STACK_KINDS)
 SYNTH_TIMEOUT_S = 300
-# fixture -> binding load mode of the shared synthesis it waits for
-SHARED_SYNTHS = {"synth_dir": "fast", "stock_synth_dir": "stock"}
+# fixture -> (name, binding load mode, lane) of the shared synthesis it waits for
+SHARED_SYNTHS = {
+    "synth_dir": ("fast", "fast", "cdktf"),
+    "stock_synth_dir": ("stock", "stock", "cdktf"),
+    # the maintained lane (CDK Terrain, stacks/framework.py): tests/stacks/test_lanes.py
+    "cdktn_synth_dir": ("cdktn", "fast", "cdktn"),
+}
 
 # In-process jsii (the policy tests) gets what main.py gives its kernel: the
 # supported Node where the Makefile installed one, and the lazy-load hook.
 os.environ.update(jsii_node_environment(os.environ, mode="fast"))
 
 
-def synth_command_env(outdir: Path, *, mode: str = "fast", environments: str = "all") -> dict[str, str]:
+def synth_command_env(
+    outdir: Path, *, mode: str = "fast", environments: str = "all", lane: str = "cdktf"
+) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(PLATFORM_ENV=environments, CDKTF_OUTDIR=str(outdir), CDKTF_BINDING_IMPORT=mode)
+    env.update(PLATFORM_ENV=environments, CDKTF_OUTDIR=str(outdir), CDKTF_BINDING_IMPORT=mode, PLATFORM_LANE=lane)
     return env
 
 
@@ -60,13 +67,13 @@ def _run_root(config: pytest.Config) -> Path:
 _launched: list[subprocess.Popen[bytes]] = []
 
 
-def _launch_once(root: Path, mode: str) -> None:
-    """Start `main.py` in the background unless another worker already did; it writes <mode>.rc when done."""
+def _launch_once(root: Path, name: str, *, mode: str, lane: str) -> None:
+    """Start `main.py` in the background unless another worker already did; it writes <name>.rc when done."""
     try:
-        (root / f"synth-{mode}.claim").open("x").close()
+        (root / f"synth-{name}.claim").open("x").close()
     except FileExistsError:
         return
-    outdir, log, rc = root / f"synth-{mode}", root / f"synth-{mode}.log", root / f"synth-{mode}.rc"
+    outdir, log, rc = root / f"synth-{name}", root / f"synth-{name}.log", root / f"synth-{name}.rc"
     log_file, rc_file = shlex.quote(str(log)), shlex.quote(str(rc))
     script = f'"$@" >{log_file} 2>&1; echo $? >{rc_file}.tmp && mv {rc_file}.tmp {rc_file}'
     _launched.append(
@@ -74,8 +81,8 @@ def _launch_once(root: Path, mode: str) -> None:
             ["sh", "-c", script, "synth", sys.executable, str(REPO / "main.py")],
             cwd=REPO,
             env={
-                **synth_command_env(outdir, mode=mode),
-                "CDKTF_LAZY_BINDINGS_TRACE": str(root / f"synth-{mode}.trace"),
+                **synth_command_env(outdir, mode=mode, lane=lane),
+                "CDKTF_LAZY_BINDINGS_TRACE": str(root / f"synth-{name}.trace"),
             },
             start_new_session=True,
         )
@@ -83,6 +90,9 @@ def _launch_once(root: Path, mode: str) -> None:
 
 
 def _wait_for(root: Path, mode: str) -> Path:
+    # Normally started at collection time; started here if collection could not tell it was needed.
+    (spec,) = [synth for synth in SHARED_SYNTHS.values() if synth[0] == mode]
+    _launch_once(root, mode, mode=spec[1], lane=spec[2])
     rc = root / f"synth-{mode}.rc"
     deadline = time.monotonic() + SYNTH_TIMEOUT_S
     while not rc.exists():
@@ -97,10 +107,19 @@ def _wait_for(root: Path, mode: str) -> Path:
     return root / f"synth-{mode}"
 
 
+def _synths_needed(item: pytest.Item) -> set[tuple[str, str, str]]:
+    names = set(item.fixturenames)  # type: ignore[attr-defined]
+    if "stacks" in names:  # resolved at run time from its lane parameter (pytest_generate_tests)
+        callspec = getattr(item, "callspec", None)
+        lane = callspec.params.get("stacks", "cdktf") if callspec else "cdktf"
+        names.add("cdktn_synth_dir" if lane == "cdktn" else "synth_dir")
+    return {synth for name, synth in SHARED_SYNTHS.items() if name in names}
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
-    needed = {mode for item in session.items for name, mode in SHARED_SYNTHS.items() if name in item.fixturenames}  # type: ignore[attr-defined]
-    for mode in sorted(needed):
-        _launch_once(_run_root(session.config), mode)
+    needed = {synth for item in session.items for synth in _synths_needed(item)}
+    for name, mode, lane in sorted(needed):
+        _launch_once(_run_root(session.config), name, mode=mode, lane=lane)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -128,7 +147,35 @@ def synth_dir(pytestconfig: pytest.Config) -> Path:
 
 
 @pytest.fixture(scope="session")
-def stacks(synth_dir: Path) -> dict[str, dict[str, Any]]:
-    loaded = load_stacks(synth_dir)
+def cdktn_synth_dir(pytestconfig: pytest.Config) -> Path:
+    return _wait_for(_run_root(pytestconfig), "cdktn")
+
+
+def _all_stacks(outdir: Path) -> dict[str, dict[str, Any]]:
+    loaded = load_stacks(outdir)
     assert tuple(loaded) == tuple(sorted(ALL_STACKS))
     return loaded
+
+
+# Test modules whose `stacks` run on both lanes: the security and access properties hold in the
+# maintained lane too. The other stack tests compare the lanes' JSON (tests/stacks/test_lanes.py).
+BOTH_LANES_MODULES = frozenset(
+    {"tests.stacks.test_security_properties", "tests.stacks.test_access_properties", "tests.stacks.test_first_apply"}
+)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "stacks" in metafunc.fixturenames and metafunc.module.__name__ in BOTH_LANES_MODULES:
+        metafunc.parametrize("stacks", ["cdktf", "cdktn"], indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def stacks(request: pytest.FixtureRequest) -> dict[str, dict[str, Any]]:
+    """Every stack of the shared synthesis: the cdktf lane's unless the test runs on both lanes."""
+    lane = getattr(request, "param", "cdktf")
+    return _all_stacks(request.getfixturevalue("cdktn_synth_dir" if lane == "cdktn" else "synth_dir"))
+
+
+@pytest.fixture(scope="session")
+def cdktn_stacks(cdktn_synth_dir: Path) -> dict[str, dict[str, Any]]:
+    return _all_stacks(cdktn_synth_dir)

@@ -135,10 +135,12 @@ def test_the_end_of_life_banner_is_not_silenced_anywhere() -> None:
     assert [path for path in files if silencer in path.read_text(errors="ignore")] == []
 
 
-def test_the_fast_synthesis_printed_no_banner_or_warning(synth_dir: Path) -> None:
-    log = synth_dir.with_suffix(".log").read_text()
+@pytest.mark.parametrize("lane", ["cdktf", "cdktn"])
+def test_the_fast_synthesis_printed_no_banner_or_warning(lane: str, synth_dir: Path, cdktn_synth_dir: Path) -> None:
+    log = (cdktn_synth_dir if lane == "cdktn" else synth_dir).with_suffix(".log").read_text()
     assert log.startswith(
-        "synthesized access-dev, network-dev, mlplatform-dev, access-prod, network-prod, mlplatform-prod into "
+        "synthesized access-dev, network-dev, mlplatform-dev, access-prod, network-prod, mlplatform-prod"
+        f" ({lane} lane) into "
     )
     assert "end-of-life" not in log and "warning" not in log
 

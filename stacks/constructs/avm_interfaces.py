@@ -5,19 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cdktf_cdktf_provider_azurerm.monitor_diagnostic_setting import (
+from constructs import Construct
+
+from stacks.framework import (
     MonitorDiagnosticSetting,
     MonitorDiagnosticSettingEnabledLog,
     MonitorDiagnosticSettingEnabledMetric,
-)
-from cdktf_cdktf_provider_azurerm.private_endpoint import (
     PrivateEndpoint,
     PrivateEndpointPrivateDnsZoneGroup,
     PrivateEndpointPrivateServiceConnection,
+    RoleAssignment,
 )
-from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
-from constructs import Construct
-
 from stacks.interfaces import CommonProps, DiagnosticSettingsSpec, PrivateEndpointSpec, RoleAssignmentSpec
 
 

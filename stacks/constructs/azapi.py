@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cdktf import ITerraformDependable, TerraformProvider, TerraformResource, Token
 from constructs import Construct
+
+from stacks.framework import ITerraformDependable, TerraformProvider, TerraformResource, Token
 
 
 def azapi_resource(

@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from cdktf import ITerraformDependable, TerraformProvider
 from constructs import Construct
 
 from stacks.constructs.azapi import attribute, azapi_resource
+from stacks.framework import ITerraformDependable, TerraformProvider
 
 COMPUTE_API_TYPE = "Microsoft.MachineLearningServices/workspaces/computes@2025-06-01"
 

@@ -6,11 +6,10 @@ only there; the identity itself comes from the access stack, looked up by name.
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_azurerm.data_azurerm_user_assigned_identity import DataAzurermUserAssignedIdentity
-from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
 from constructs import Construct
 
 from stacks.config import EnvironmentConfig
+from stacks.framework import DataAzurermUserAssignedIdentity, RoleAssignment
 from stacks.naming import DATA_BOOTSTRAP, identity_name
 
 # key -> (role, what the scope is, why), the table in docs/data_bootstrap.md.

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cdktf import TerraformProvider, Token
-from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
-from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
 from constructs import Construct
 
 from stacks.constructs.azapi import azapi_resource
+from stacks.framework import RoleAssignment, TerraformProvider, Token, UserAssignedIdentity
 
 KEY_API_TYPE = "Microsoft.KeyVault/vaults/keys@2023-07-01"
 

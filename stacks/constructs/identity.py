@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
 from constructs import Construct
+
+from stacks.framework import UserAssignedIdentity
 
 
 class WorkloadIdentity(Construct):

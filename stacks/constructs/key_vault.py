@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_azurerm.key_vault import KeyVault, KeyVaultNetworkAcls
 from constructs import Construct
 
 from stacks.constructs.avm_interfaces import declare_interfaces
+from stacks.framework import KeyVault, KeyVaultNetworkAcls
 from stacks.interfaces import CommonProps
 
 

@@ -15,13 +15,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_azurerm.application_insights import ApplicationInsights
-from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
-from cdktf_cdktf_provider_azurerm.monitor_private_link_scope import MonitorPrivateLinkScope
-from cdktf_cdktf_provider_azurerm.monitor_private_link_scoped_service import MonitorPrivateLinkScopedService
 from constructs import Construct
 
 from stacks.constructs.avm_interfaces import declare_private_endpoints
+from stacks.framework import (
+    ApplicationInsights,
+    LogAnalyticsWorkspace,
+    MonitorPrivateLinkScope,
+    MonitorPrivateLinkScopedService,
+)
 from stacks.interfaces import CommonProps
 
 

@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_azurerm.network_security_group import (
+from constructs import Construct
+
+from stacks.framework import (
     NetworkSecurityGroup,
     NetworkSecurityGroupSecurityRule,
-)
-from cdktf_cdktf_provider_azurerm.subnet import Subnet
-from cdktf_cdktf_provider_azurerm.subnet_network_security_group_association import (
+    Subnet,
     SubnetNetworkSecurityGroupAssociation,
+    VirtualNetwork,
 )
-from cdktf_cdktf_provider_azurerm.virtual_network import VirtualNetwork
-from constructs import Construct
 
 
 @dataclass(frozen=True, kw_only=True)

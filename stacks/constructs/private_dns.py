@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cdktf_cdktf_provider_azurerm.private_dns_zone import PrivateDnsZone
-from cdktf_cdktf_provider_azurerm.private_dns_zone_virtual_network_link import PrivateDnsZoneVirtualNetworkLink
 from constructs import Construct
+
+from stacks.framework import PrivateDnsZone, PrivateDnsZoneVirtualNetworkLink
 
 # Stable key -> zone name (public cloud). The keys are part of logical IDs.
 PRIVATE_DNS_ZONES: Mapping[str, str] = {

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
-from cdktf_cdktf_provider_time.sleep import Sleep
 from constructs import Construct
+
+from stacks.framework import RoleAssignment, Sleep
 
 
 def propagation_wait(scope: Construct, construct_id: str, *, grants: Sequence[RoleAssignment], seconds: int) -> Sleep:

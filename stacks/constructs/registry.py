@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_azurerm.container_registry import ContainerRegistry, ContainerRegistryGeoreplications
 from constructs import Construct
 
 from stacks.constructs.avm_interfaces import declare_interfaces
+from stacks.framework import ContainerRegistry, ContainerRegistryGeoreplications
 from stacks.interfaces import CommonProps
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_azurerm.federated_identity_credential import FederatedIdentityCredential
-from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
 from constructs import Construct
 
 from stacks.constructs.identity import WorkloadIdentity
+from stacks.framework import FederatedIdentityCredential, RoleAssignment
 from stacks.naming import FEDERATION_AUDIENCE
 
 

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cdktf_cdktf_provider_azurerm.private_dns_zone import PrivateDnsZone
-from cdktf_cdktf_provider_azurerm.private_dns_zone_virtual_network_link import PrivateDnsZoneVirtualNetworkLink
-from cdktf_cdktf_provider_azurerm.provider import AzurermProvider
-from cdktf_cdktf_provider_azurerm.virtual_network import VirtualNetwork
-from cdktf_cdktf_provider_azurerm.virtual_network_peering import VirtualNetworkPeering
 from constructs import Construct
 
 from stacks.base import provider_features
+from stacks.framework import (
+    AzurermProvider,
+    PrivateDnsZone,
+    PrivateDnsZoneVirtualNetworkLink,
+    VirtualNetwork,
+    VirtualNetworkPeering,
+)
 
 
 def split_virtual_network_id(resource_id: str) -> tuple[str, str, str]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from cdktf import ITerraformDependable
-from cdktf_cdktf_provider_azurerm.storage_account import (
+from constructs import Construct
+
+from stacks.constructs.avm_interfaces import declare_diagnostic_settings, declare_interfaces
+from stacks.framework import (
+    ITerraformDependable,
     StorageAccount,
     StorageAccountBlobProperties,
     StorageAccountBlobPropertiesContainerDeleteRetentionPolicy,
@@ -16,11 +19,8 @@ from cdktf_cdktf_provider_azurerm.storage_account import (
     StorageAccountNetworkRules,
     StorageAccountShareProperties,
     StorageAccountSharePropertiesRetentionPolicy,
+    StorageContainer,
 )
-from cdktf_cdktf_provider_azurerm.storage_container import StorageContainer
-from constructs import Construct
-
-from stacks.constructs.avm_interfaces import declare_diagnostic_settings, declare_interfaces
 from stacks.interfaces import CommonProps, DiagnosticSettingsSpec, ManagedIdentitiesSpec
 
 # Each service of the account emits its own resource logs.

@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from cdktf import ITerraformDependable, TerraformProvider
 from constructs import Construct
 
 from stacks.constructs.avm_interfaces import declare_interfaces
 from stacks.constructs.azapi import attribute, azapi_resource
+from stacks.framework import ITerraformDependable, TerraformProvider
 from stacks.interfaces import CommonProps, ManagedIdentitiesSpec
 
 # First GA version with systemDatastoresAuthMode (enum 'AccessKey' | 'Identity' |

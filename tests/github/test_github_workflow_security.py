@@ -103,7 +103,7 @@ def test_scripts_are_strict_and_never_interpolate_expressions() -> None:
 def test_the_checks_job_runs_the_project_gates_in_order_and_publishes_the_stacks() -> None:
     steps = _steps(JOBS["checks"])
     runs = _runs(JOBS["checks"])
-    assert runs == ["make lint", "make test", "make synth ENV=dev,prod", "make policy"]
+    assert runs == ["make lint", "make test", "make synth ENV=dev,prod", "make policy", "make policy LANE=cdktn"]
     upload = next(step for step in steps if "actions/upload-artifact@" in step.get("uses", ""))
     assert upload["with"]["path"].rstrip("/") == "cdktf.out/stacks"
     assert upload["with"]["if-no-files-found"] == "error"

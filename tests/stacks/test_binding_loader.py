@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from stacks.binding_loader import BINDINGS, NODE_HOOK, jsii_node_environment
+from stacks.binding_loader import LAZY_NPM_PACKAGES, NODE_HOOK, jsii_node_environment
 from tests.conftest import REPO
 
 
@@ -163,7 +163,7 @@ def test_the_real_synthesis_loaded_only_a_few_submodules_of_each_binding(synth_d
     """The shared fast synthesis ran with CDKTF_LAZY_BINDINGS_TRACE: the hook engaged on the real binding."""
     traced = [json.loads(line) for line in synth_dir.with_suffix(".trace").read_text().splitlines()]
     by_package = {entry["package"]: entry for entry in traced}
-    assert sorted(by_package) == sorted(BINDINGS.values())
+    assert sorted(by_package) == sorted(LAZY_NPM_PACKAGES)
     for entry in by_package.values():
         assert entry["submodules"] > 1000  # the generated index.js parsed: one line per resource
         assert 0 < entry["loaded"] < 40  # the stacks use ~25 resource types
@@ -176,7 +176,7 @@ def test_stock_synthesis_did_not_use_the_hook(stock_synth_dir: Path) -> None:
 def test_stock_mode_removes_the_hook_and_fast_mode_adds_it_once(tmp_path: Path) -> None:
     fast = jsii_node_environment({"PATH": "/usr/bin", "NODE_OPTIONS": "--max-old-space-size=512"}, mode="fast")
     assert fast["NODE_OPTIONS"] == f"--max-old-space-size=512 --require={NODE_HOOK}"
-    assert fast["CDKTF_LAZY_BINDINGS"] == ",".join(BINDINGS.values())
+    assert fast["CDKTF_LAZY_BINDINGS"] == ",".join(LAZY_NPM_PACKAGES)
     again = jsii_node_environment({"PATH": "/usr/bin", **fast}, mode="fast")
     assert again["NODE_OPTIONS"] == fast["NODE_OPTIONS"]
     stock = jsii_node_environment({"PATH": "/usr/bin", **fast}, mode="stock")

@@ -39,6 +39,7 @@ PYTEST_ARGS = (
 )
 # "FAILED <node id> - <message>"; a node id may hold spaces (parametrize ids)
 _FAILED = re.compile(r"^(FAILED|ERROR) (.+?)(?: - .*)?$", re.MULTILINE)
+_POLICY_RULE = re.compile(r"policy violation: \S+: (GR\d{3}) ")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,9 +101,9 @@ def judge(mutation: Mutation, scratch: Path, *, timeout: float) -> Outcome:
     if code == 1:
         failed = _FAILED.search(output)
         # ERROR: a fixture failed, e.g. the shared synthesis aborted by a policy rule (GR0xx)
-        killer = (
-            "?" if not failed else failed.group(2) + (" (setup: synth refused)" if failed.group(1) == "ERROR" else "")
-        )
+        rules = ", ".join(sorted(set(_POLICY_RULE.findall(output)))) or "an error"
+        refused = f" (setup: synth refused by {rules})" if failed and failed.group(1) == "ERROR" else ""
+        killer = failed.group(2) + refused if failed else "?"
         return Outcome(mutation=mutation, verdict="killed", killer=killer, seconds=seconds)
     if code == 0:
         return Outcome(mutation=mutation, verdict="survived", killer="", seconds=seconds)

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     started = time.monotonic()
     if not args.skip_baseline:
-        code, output = baseline(REPO, mutations, timeout=args.timeout * 2)
+        code, output = baseline(REPO, mutations, timeout=args.timeout * 2, workers=args.jobs)
         if code != 0:
             print(output[-3000:], file=sys.stderr)
             print("error: the tests the catalog names fail without any mutation; fix them first", file=sys.stderr)

@@ -28,19 +28,18 @@ LINKED = (".venv", "node_modules", ".tools")
 PYTEST_ARGS = (
     "-x",
     "-q",
-    "-rf",
+    "-rfE",
     "-p",
     "no:cacheprovider",
     "-p",
     "no:randomly",
     "-p",
-    "no:xdist",
-    "-p",
     "no:syrupy",
     "--ignore=tests/stacks/test_snapshots.py",
 )
 # "FAILED <node id> - <message>"; a node id may hold spaces (parametrize ids)
-_FAILED = re.compile(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", re.MULTILINE)
+_FAILED = re.compile(r"^(FAILED|ERROR) (.+?)(?: - .*)?$", re.MULTILINE)
+_POLICY_RULE = re.compile(r"policy violation: \S+: (GR\d{3}) ")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,8 +76,11 @@ def make_scratch(repo: Path, parent: Path) -> Path:
     return scratch
 
 
-def run_tests(scratch: Path, tests: Iterable[str], *, timeout: float) -> tuple[int, str]:
-    command = [str(scratch / ".venv" / "bin" / "python"), "-m", "pytest", *PYTEST_ARGS, *tests]
+def run_tests(scratch: Path, tests: Iterable[str], *, timeout: float, workers: int = 0) -> tuple[int, str]:
+    """pytest on ``tests``; one process per mutation (its workers already run side by side), xdist
+    ``workers`` for the one baseline run."""
+    parallel = ["-n", str(workers), "--dist", "loadfile"] if workers > 1 else ["-p", "no:xdist"]
+    command = [str(scratch / ".venv" / "bin" / "python"), "-m", "pytest", *PYTEST_ARGS, *parallel, *tests]
     try:
         done = subprocess.run(command, cwd=scratch, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
@@ -98,7 +100,11 @@ def judge(mutation: Mutation, scratch: Path, *, timeout: float) -> Outcome:
     seconds = time.monotonic() - started
     if code == 1:
         failed = _FAILED.search(output)
-        return Outcome(mutation=mutation, verdict="killed", killer=failed.group(1) if failed else "?", seconds=seconds)
+        # ERROR: a fixture failed, e.g. the shared synthesis aborted by a policy rule (GR0xx)
+        rules = ", ".join(sorted(set(_POLICY_RULE.findall(output)))) or "an error"
+        refused = f" (setup: synth refused by {rules})" if failed and failed.group(1) == "ERROR" else ""
+        killer = failed.group(2) + refused if failed else "?"
+        return Outcome(mutation=mutation, verdict="killed", killer=killer, seconds=seconds)
     if code == 0:
         return Outcome(mutation=mutation, verdict="survived", killer="", seconds=seconds)
     tail = output.strip().splitlines()[-1] if output.strip() else "no output"
@@ -142,12 +148,12 @@ def run_all(
     return sorted(outcomes, key=lambda outcome: order[outcome.mutation.id])
 
 
-def baseline(repo: Path, mutations: list[Mutation], *, timeout: float) -> tuple[int, str]:
+def baseline(repo: Path, mutations: list[Mutation], *, timeout: float, workers: int = 2) -> tuple[int, str]:
     """Run every test the catalog names once, unmutated: they must pass for kills to mean anything."""
     tests = sorted({test for mutation in mutations for test in mutation.tests})
     with tempfile.TemporaryDirectory(prefix="mutation-") as parent:
         scratch = make_scratch(repo, Path(parent))
-        return run_tests(scratch, tests, timeout=timeout)
+        return run_tests(scratch, tests, timeout=timeout, workers=workers)
 
 
 def python() -> str:

@@ -171,6 +171,14 @@ def _environments(read: _Reader, configs: dict[str, EnvironmentConfig]) -> list[
     return environments
 
 
+def _automation_vault(environments: list[Environment], push_environment: str) -> str:
+    """The vault the access stack grants secrets-reader on: ``[runners].automation_key_vault_id`` of
+    the environment the cluster serves (named once, in config; required there for every azurerm
+    backend by stacks/config.py ``_validate_runners``)."""
+    (env,) = [env for env in environments if env.name == push_environment]
+    return env.config.runners.automation_key_vault_id.rstrip("/").rsplit("/", 1)[-1]
+
+
 def _parse(data: dict[str, Any], source: str, configs: dict[str, EnvironmentConfig]) -> Settings:
     read = _Reader(data, source)
     environments = _environments(read, configs)
@@ -218,7 +226,9 @@ def _parse(data: dict[str, Any], source: str, configs: dict[str, EnvironmentConf
         branch=read.get("cluster", "branch", _BRANCH, example="main"),
         runner_image=f"{image}@{digest}",
         tenant_id=read.get("azure", "tenant_id", _GUID, example="<tenant GUID>"),
-        automation_key_vault=read.get("azure", "automation_key_vault", example="kv-org-automation"),
+        automation_key_vault=_automation_vault(
+            source, environments, read.get("triggers", "push_environment", example=names[0])
+        ),
         submitters_group=read.get("access", "submitters_group", _GUID, example="<Entra group object id>"),
         approvers_group=read.get("access", "approvers_group", _GUID, example="<Entra group object id>"),
         environments=tuple(environments),

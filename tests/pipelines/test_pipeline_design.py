@@ -300,7 +300,7 @@ def test_secret_store_follows_esos_workload_identity_example() -> None:
     assert store["apiVersion"] == "external-secrets.io/v1"
     assert provider == {
         "authType": "WorkloadIdentity",
-        "vaultUrl": "https://kv-globorealty-automation.vault.azure.net/",
+        "vaultUrl": "https://kv-globorealty-automate.vault.azure.net/",
         "serviceAccountRef": {"name": "secrets-reader-prod"},
     }
     reader = BUNDLE[("ServiceAccount", "secrets-reader-prod")]["metadata"]["annotations"]

@@ -227,7 +227,7 @@ def _parse(data: dict[str, Any], source: str, configs: dict[str, EnvironmentConf
         runner_image=f"{image}@{digest}",
         tenant_id=read.get("azure", "tenant_id", _GUID, example="<tenant GUID>"),
         automation_key_vault=_automation_vault(
-            source, environments, read.get("triggers", "push_environment", example=names[0])
+            environments, read.get("triggers", "push_environment", example=names[0])
         ),
         submitters_group=read.get("access", "submitters_group", _GUID, example="<Entra group object id>"),
         approvers_group=read.get("access", "approvers_group", _GUID, example="<Entra group object id>"),

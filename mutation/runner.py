@@ -14,7 +14,6 @@ import queue
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -154,7 +153,3 @@ def baseline(repo: Path, mutations: list[Mutation], *, timeout: float, workers: 
     with tempfile.TemporaryDirectory(prefix="mutation-") as parent:
         scratch = make_scratch(repo, Path(parent))
         return run_tests(scratch, tests, timeout=timeout, workers=workers)
-
-
-def python() -> str:
-    return sys.executable

@@ -69,10 +69,6 @@ class Settings:
     webhook_url: str
     webhook_max_payload_bytes: int
 
-    @property
-    def environment_names(self) -> list[str]:
-        return [env.name for env in self.environments]
-
     def environment(self, name: str) -> Environment:
         return next(env for env in self.environments if env.name == name)
 

@@ -187,10 +187,6 @@ def _cidr(value: Any) -> tuple[str, str] | None:
     return None
 
 
-def _not_blank(value: Any) -> tuple[str, str] | None:
-    return None if value.strip() else ("must not be empty", "set a value")
-
-
 def _select_only(value: Any) -> tuple[str, str] | None:
     from stacks.readonly_sql import read_only_problem  # parses with sqlglot: loaded only when a query is checked
 

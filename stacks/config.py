@@ -369,6 +369,9 @@ def _relative_folder(value: Any) -> tuple[str, str] | None:
     )
 
 
+ImportEngine = Literal["stream", "unload"]
+
+
 @dataclass(frozen=True, kw_only=True)
 class DataAssetSection:
     name: str = rule(DATA_ASSET_NAME, default="raw_house_data")
@@ -377,6 +380,36 @@ class DataAssetSection:
         _relative_folder,
         default="raw_house_data",
         doc="folder in the datastore under which each version gets its own folder",
+    )
+    engine: ImportEngine = rule(
+        default="stream",
+        doc="'stream': rows pass through the runner; 'unload': Snowflake COPY INTO the raw container ([unload])",
+    )
+
+
+def _object_id(value: Any) -> tuple[str, str] | None:
+    if value == "" or re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", value):
+        return None
+    return (
+        f"{value!r} is not an Entra object ID (lowercase GUID)",
+        "copy the object ID of the Snowflake storage integration's enterprise application, or leave it empty",
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnloadSection:
+    """The ``unload`` engine: Snowflake writes the Parquet parts into the raw container itself."""
+
+    storage_integration: str = rule(
+        SNOWFLAKE_IDENTIFIER, default="AML_RAW_UNLOAD", doc="Snowflake storage integration for the raw container"
+    )
+    stage: str = rule(
+        SNOWFLAKE_IDENTIFIER, default="AML_RAW_UNLOAD_STAGE", doc="external stage (in snowflake.database.schema)"
+    )
+    integration_principal_id: str = rule(
+        _object_id,
+        default="",
+        doc="object ID of the integration's service principal in our tenant; granted write on the raw container",
     )
 
 
@@ -507,6 +540,7 @@ class EnvironmentConfig:
     snowflake: SnowflakeSection
     data_asset: DataAssetSection = rule(default=DataAssetSection())
     data_contract: DataContractSection = rule(default=DataContractSection())
+    unload: UnloadSection = rule(default=UnloadSection())
     runners: RunnersSection
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stacks.access_roles import DEPLOYER_ASSIGNABLE_ROLES, role_assignment_condition
+from stacks.access_roles import DEPLOYER_ASSIGNABLE_ROLES, deployer_custom_role_ids, role_assignment_condition
 from stacks.config import EnvironmentConfig
 from stacks.constructs.runner_identities import FederatedSubjectSpec, ScopedGrantSpec
 from stacks.naming import (
@@ -103,7 +103,7 @@ def job_grants(job: str, config: EnvironmentConfig, scopes: JobGrants) -> dict[s
             "role-assignments": ScopedGrantSpec(
                 scope=scopes.platform_resource_group_id,
                 role_definition_name="Role Based Access Control Administrator",
-                condition=role_assignment_condition(DEPLOYER_ASSIGNABLE_ROLES),
+                condition=role_assignment_condition(DEPLOYER_ASSIGNABLE_ROLES, deployer_custom_role_ids(config)),
                 description="assigns only the roles the stacks assign, to service principals",
             ),
             "runners-reader": read_platform["runners-reader"],

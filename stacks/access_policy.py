@@ -4,6 +4,8 @@ GR009 federated credentials trust one exact subject of an https issuer, for Azur
 GR010 custom roles stay narrow: no wildcard or authorization actions, no data actions, assignable
       below subscription level.
 GR011 a role that can assign roles carries an ABAC condition.
+GR012 a principal from outside the stacks (an object ID from config, e.g. the Snowflake storage
+      integration's) is granted nothing above container scope on a storage account.
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ GITHUB_SUBJECT = re.compile(r"repo:[A-Za-z0-9-]+/[A-Za-z0-9._-]+:[^*]+")
 WIDE_SCOPE = re.compile(
     r"/|/subscriptions/[^/]+|/providers/Microsoft\.Management/managementGroups/[^/]+", re.IGNORECASE
 )
+
+# An object ID written into the stacks (from config), as opposed to a reference to an identity the
+# stacks declare or look up (``${...principal_id}``): that principal belongs to someone else.
+OBJECT_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+RESOURCE_GROUP_SCOPE = re.compile(r"/subscriptions/[^/]+/resourceGroups/[^/]+", re.IGNORECASE)
+RESOURCE_GROUP_REFERENCE = re.compile(r"\$\{(?:data\.)?azurerm_resource_group\.[^.}]+\.id\}")
 
 
 def _violation(body: dict[str, object], rule_id: str, message: str, fix: str) -> Violation:
@@ -91,6 +99,43 @@ def rule_conditioned_role_admins(document: Document, _stack: TerraformStack) -> 
                 )
 
 
+def _covers_a_storage_account(scope: str, accounts: set[str]) -> str | None:
+    """What ``scope`` is, if it holds a whole storage account's data (not just one container)."""
+    if "/containers/" in scope or scope.startswith("${azurerm_storage_container."):
+        return None
+    if scope in accounts or re.search(r"/providers/Microsoft\.Storage/storageAccounts/", scope, re.IGNORECASE):
+        return "a storage account"
+    if RESOURCE_GROUP_SCOPE.fullmatch(scope) or RESOURCE_GROUP_REFERENCE.fullmatch(scope):
+        return "a resource group"
+    if WIDE_SCOPE.fullmatch(scope) or scope.startswith("${data.azurerm_subscription."):
+        return "a subscription or wider"
+    return None
+
+
+def rule_outside_principals_on_one_container(document: Document, _stack: TerraformStack) -> Iterator[Violation]:
+    """Snowflake's integration principal must reach the raw container only: at the account (or its
+    group or subscription) a data role would open every container, the curated one included."""
+    from stacks.policy import _resources
+
+    accounts = {
+        f"${{azurerm_storage_account.{logical_id}.id}}"
+        for _, logical_id, _ in _resources(document, "azurerm_storage_account")
+    }
+    if not accounts:
+        return
+    for _, _, body in _resources(document, "azurerm_role_assignment"):
+        principal, scope = str(body.get("principal_id", "")), str(body.get("scope", ""))
+        what = _covers_a_storage_account(scope, accounts) if OBJECT_ID.fullmatch(principal) else None
+        if what:
+            yield _violation(
+                body,
+                "GR012",
+                f"grants {body.get('role_definition_name') or body.get('role_definition_id')!r} to outside principal "
+                f"{principal} on {what}, above container scope",
+                "grant it on the one container it writes to (stacks/constructs/unload_access.py)",
+            )
+
+
 ACCESS_RULES: dict[str, tuple[str, Rule]] = {
     "GR009": ("federated credentials trust one exact subject of an https issuer", rule_federated_credentials),
     "GR010": (
@@ -98,4 +143,8 @@ ACCESS_RULES: dict[str, tuple[str, Rule]] = {
         rule_narrow_custom_roles,
     ),
     "GR011": ("a role that can assign roles carries an ABAC condition", rule_conditioned_role_admins),
+    "GR012": (
+        "principals from outside the stacks get nothing above container scope on storage",
+        rule_outside_principals_on_one_container,
+    ),
 }

@@ -7,7 +7,10 @@ equal what is listed here (tests/stacks/test_access_properties.py).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
+
+from stacks.config import EnvironmentConfig
 
 # Built-in role definition IDs (the same in every tenant), from "Azure built-in roles":
 # https://learn.microsoft.com/azure/role-based-access-control/built-in-roles
@@ -98,11 +101,51 @@ RUNNER_NETWORK_ACTIONS: tuple[str, ...] = (
 )
 
 
+# Approving the private endpoint connection that Snowflake's outbound private link creates on the
+# platform storage account (unload engine; docs/access.md, "Snowflake unload"): list the
+# connections, then PUT the one from Snowflake with status Approved. Action names from "Azure
+# resource provider operations", Microsoft.Storage
+# (azure-docs articles/role-based-access-control/includes/resource-provider-operations/storage.md:
+# privateEndpointConnections/read "List/Get Private Endpoint Connection", /write "Put Private
+# Endpoint Connection"); Microsoft's own approver role lists the same two for storage
+# (built-in-roles/ai-machine-learning.md, "Azure AI Enterprise Network Connection Approver").
+# Not included: storageAccounts/PrivateEndpointConnectionsApproval/action, which the *creator*
+# of an endpoint needs for automatic approval ("Approval RBAC for private endpoint",
+# azure-docs articles/private-link/rbac-permissions.md), not the owner approving by hand; nor
+# storageAccounts/read or privateLinkResources/read, which listing and approving do not call.
+PRIVATE_ENDPOINT_APPROVER_ACTIONS: tuple[str, ...] = (
+    "Microsoft.Storage/storageAccounts/privateEndpointConnections/read",
+    "Microsoft.Storage/storageAccounts/privateEndpointConnections/write",
+)
+# Custom role IDs are GUIDs chosen by whoever creates the role; a name-based UUID makes the ID known
+# before apply, so the deployer's ABAC condition can name it (the condition compares GUIDs).
+CUSTOM_ROLE_NAMESPACE = uuid.UUID("5b0d9d0e-3c4a-5f6e-9a1b-6c0f8e2d4a17")
+
+
+def unload_approval_needed(config: EnvironmentConfig) -> bool:
+    """The data-bootstrap identity approves Snowflake's endpoint: unload engine, and an identity exists."""
+    return config.data_asset.engine == "unload" and config.backend.type == "azurerm"
+
+
+def private_endpoint_approver_role_name(config: EnvironmentConfig) -> str:
+    return f"{config.environment.project} storage private endpoint approver ({config.name})"
+
+
+def private_endpoint_approver_role_id(config: EnvironmentConfig) -> str:
+    """The custom role's GUID, the same in the access stack (definition) and the platform stack (assignment)."""
+    return str(uuid.uuid5(CUSTOM_ROLE_NAMESPACE, f"{config.environment.project}/{config.name}/storage-pe-approver"))
+
+
+def deployer_custom_role_ids(config: EnvironmentConfig) -> tuple[str, ...]:
+    """Custom roles the network and ML platform stacks assign (by GUID): the deployer may assign these too."""
+    return (private_endpoint_approver_role_id(config),) if unload_approval_needed(config) else ()
+
+
 def deployer_actions() -> list[str]:
     return [f"{namespace}/*" for namespace in DEPLOYER_RESOURCE_PROVIDERS] + list(DEPLOYER_EXTRA_ACTIONS)
 
 
-def role_assignment_condition(role_names: Iterable[str]) -> str:
+def role_assignment_condition(role_names: Iterable[str], custom_role_ids: Iterable[str] = ()) -> str:
     """ABAC condition (version 2.0): write and delete role assignments only of these roles, to service principals.
 
     The shape is Microsoft's "Constrain roles and principal types" example:
@@ -112,7 +155,7 @@ def role_assignment_condition(role_names: Iterable[str]) -> str:
     The same assignment's role, Role Based Access Control Administrator, also grants ``*/read``,
     which the deployer needs to resolve role names and read what it manages.
     """
-    ids = ", ".join(BUILTIN_ROLE_IDS[name] for name in sorted(role_names))
+    ids = ", ".join([BUILTIN_ROLE_IDS[name] for name in sorted(role_names)] + sorted(custom_role_ids))
     return (
         "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR "
         f"(@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{ids}}} "

@@ -21,6 +21,7 @@ from stacks.access_roles import DEPLOYER_RESOURCE_PROVIDERS, RUNNER_NETWORK_ACTI
 from stacks.base import PlatformStack
 from stacks.config import EnvironmentConfig
 from stacks.constructs.runner_identities import RunnerIdentity
+from stacks.constructs.unload_access import declare_private_endpoint_approver_role
 from stacks.framework import (
     DataAzurermClientConfig,
     ResourceGroup,
@@ -106,6 +107,8 @@ class AccessStack(PlatformStack):
                 permissions=[RoleDefinitionPermissions(actions=list(RUNNER_NETWORK_ACTIONS))],
                 assignable_scopes=[runner_group_scope],
             )
+        # Assigned to data-bootstrap by the ML platform stack (unload engine only).
+        declare_private_endpoint_approver_role(self, config=config, platform_resource_group_id=platform_scope)
         scopes = JobGrants(
             platform_resource_group_id=platform_scope,
             runners_resource_group_id=runners_group.id,

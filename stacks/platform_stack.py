@@ -23,6 +23,7 @@ from stacks.constructs.monitoring import Monitoring, MonitoringProps
 from stacks.constructs.rbac_wait import propagation_wait
 from stacks.constructs.registry import PlatformRegistry, RegistryProps
 from stacks.constructs.storage import CustomerManagedKeySpec, PlatformStorage, StorageProps
+from stacks.constructs.unload_access import grant_snowflake_integration
 from stacks.constructs.workspace import PlatformWorkspace, WorkspaceProps
 from stacks.framework import DataAzurermClientConfig, RoleAssignment, Sleep, TerraformOutput
 from stacks.interfaces import (
@@ -95,13 +96,17 @@ class MlPlatformStack(PlatformStack):
         self.storage = self._storage()
         self.registry = self._registry()
         self.workspace = self._workspace()
+        raw_container_id = self.storage.containers[config.storage.raw_container].id
         grant_data_bootstrap(
             self,
             config=config,
             workspace_id=self.workspace.id,
             key_vault_id=self.key_vault.vault.id,
-            raw_container_id=self.storage.containers[config.storage.raw_container].id,
+            raw_container_id=raw_container_id,
+            storage_account_id=self.storage.account.id,
+            subscription_id=self.client.subscription_id,
         )
+        grant_snowflake_integration(self.storage, config=config, raw_container_id=raw_container_id)
         self._image_build_cluster()
         self._outputs()
 

@@ -34,7 +34,29 @@ SHARED_SYNTHS = {
     "stock_synth_dir": ("stock", "stock", "cdktf"),
     # the maintained lane (CDK Terrain, stacks/framework.py): tests/stacks/test_lanes.py
     "cdktn_synth_dir": ("cdktn", "fast", "cdktn"),
+    # prod with the unload engine and a Snowflake integration principal: tests/stacks/test_unload_access.py
+    "unload_synth_dir": ("unload", "fast", "cdktf"),
 }
+UNLOAD_STACKS = tuple(stack_name(kind, "prod") for kind in STACK_KINDS)
+# The object ID the unload variant grants (any GUID: config checks the format, not existence).
+UNLOAD_INTEGRATION_PRINCIPAL = "8d2c6b1e-4f7a-4c3d-9e5b-2a1f0c7d6e94"
+# Exact lines of config/prod.toml the unload variant changes (each must occur once).
+UNLOAD_EDITS = {
+    'engine = "stream"': 'engine = "unload"',
+    'integration_principal_id = ""': f'integration_principal_id = "{UNLOAD_INTEGRATION_PRINCIPAL}"',
+}
+
+
+def unload_variant_config(folder: Path) -> Path:
+    """config/prod.toml with the unload engine and an integration principal, in ``folder``."""
+    text = (REPO / "config" / "prod.toml").read_text(encoding="utf-8")
+    for line, replacement in UNLOAD_EDITS.items():
+        assert text.count(f"\n{line}\n") == 1, f"config/prod.toml must hold the line {line!r} exactly once"
+        text = text.replace(f"\n{line}\n", f"\n{replacement}\n")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "prod.toml").write_text(text, encoding="utf-8")
+    return folder
+
 
 # In-process jsii (the policy tests) gets what main.py gives its kernel: the
 # supported Node where the Makefile installed one, and the lazy-load hook.
@@ -74,6 +96,11 @@ def _launch_once(root: Path, name: str, *, mode: str, lane: str) -> None:
     except FileExistsError:
         return
     outdir, log, rc = root / f"synth-{name}", root / f"synth-{name}.log", root / f"synth-{name}.rc"
+    variant = (
+        {"PLATFORM_CONFIG_DIR": str(unload_variant_config(root / "unload-config")), "PLATFORM_ENV": "prod"}
+        if name == "unload"
+        else {}
+    )
     log_file, rc_file = shlex.quote(str(log)), shlex.quote(str(rc))
     script = f'"$@" >{log_file} 2>&1; echo $? >{rc_file}.tmp && mv {rc_file}.tmp {rc_file}'
     _launched.append(
@@ -83,6 +110,7 @@ def _launch_once(root: Path, name: str, *, mode: str, lane: str) -> None:
             env={
                 **synth_command_env(outdir, mode=mode, lane=lane),
                 "CDKTF_LAZY_BINDINGS_TRACE": str(root / f"synth-{name}.trace"),
+                **variant,
             },
             start_new_session=True,
         )
@@ -149,6 +177,19 @@ def synth_dir(pytestconfig: pytest.Config) -> Path:
 @pytest.fixture(scope="session")
 def cdktn_synth_dir(pytestconfig: pytest.Config) -> Path:
     return _wait_for(_run_root(pytestconfig), "cdktn")
+
+
+@pytest.fixture(scope="session")
+def unload_synth_dir(pytestconfig: pytest.Config) -> Path:
+    return _wait_for(_run_root(pytestconfig), "unload")
+
+
+@pytest.fixture(scope="session")
+def unload_stacks(unload_synth_dir: Path) -> dict[str, dict[str, Any]]:
+    """The prod stacks synthesized with the unload engine and a Snowflake integration principal."""
+    loaded = load_stacks(unload_synth_dir)
+    assert tuple(loaded) == tuple(sorted(UNLOAD_STACKS))
+    return loaded
 
 
 def _all_stacks(outdir: Path) -> dict[str, dict[str, Any]]:

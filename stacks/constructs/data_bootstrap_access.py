@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from constructs import Construct
 
+from stacks.access_roles import unload_approval_needed
 from stacks.config import EnvironmentConfig
+from stacks.constructs.unload_access import approver_role_definition_resource_id
 from stacks.framework import DataAzurermUserAssignedIdentity, RoleAssignment
 from stacks.naming import DATA_BOOTSTRAP, identity_name
 
@@ -18,12 +20,27 @@ DATA_BOOTSTRAP_GRANTS: dict[str, tuple[str, str, str]] = {
     "key-vault": ("Key Vault Secrets User", "key_vault", "reads the Snowflake key (apply only)"),
     "raw-container": ("Storage Blob Data Contributor", "raw_container", "writes the Parquet folder"),
 }
+# With the unload engine: the custom role of stacks/constructs/unload_access.py on the storage
+# account, to approve the private endpoint connection Snowflake's outbound private link creates.
+UNLOAD_APPROVAL_GRANT = (
+    "storage-private-endpoint-approver",
+    "storage_account",
+    "approves Snowflake's private endpoint",
+)
 
 
 def grant_data_bootstrap(
-    scope: Construct, *, config: EnvironmentConfig, workspace_id: str, key_vault_id: str, raw_container_id: str
+    scope: Construct,
+    *,
+    config: EnvironmentConfig,
+    workspace_id: str,
+    key_vault_id: str,
+    raw_container_id: str,
+    storage_account_id: str,
+    subscription_id: str,
 ) -> list[RoleAssignment]:
-    """The three grants, for azurerm-backed environments (the only ones the pipelines run)."""
+    """The three grants (four with the unload engine), for azurerm-backed environments (the only ones
+    the pipelines run)."""
     if config.backend.type != "azurerm":
         return []
     holder = Construct(scope, "data_bootstrap_access")
@@ -42,7 +59,7 @@ def grant_data_bootstrap(
     # (azurerm v4.55.0 internal/services/storage/storage_container_resource.go, NewStorageContainerID),
     # so it is a valid role assignment scope.
     targets = {"workspace": workspace_id, "key_vault": key_vault_id, "raw_container": raw_container_id}
-    return [
+    grants = [
         RoleAssignment(
             holder,
             f"role_assignment_{key}",
@@ -54,3 +71,18 @@ def grant_data_bootstrap(
         )
         for key, (role, target, why) in DATA_BOOTSTRAP_GRANTS.items()
     ]
+    if unload_approval_needed(config):
+        key, _, why = UNLOAD_APPROVAL_GRANT
+        # By ID: a custom role's GUID is what the deployer's ABAC condition checks.
+        grants.append(
+            RoleAssignment(
+                holder,
+                f"role_assignment_{key}",
+                scope=storage_account_id,
+                principal_id=identity.principal_id,
+                principal_type="ServicePrincipal",
+                role_definition_id=approver_role_definition_resource_id(config, subscription_id),
+                description=f"data-bootstrap: {why}.",
+            )
+        )
+    return grants

@@ -220,6 +220,42 @@ def custom_role(stack: Any, *, actions: list[str], scope: str = "/subscriptions/
 AKS_ISSUER = "https://westeurope.oic.prod-aks.azure.com/t/c/"
 GITHUB = "https://token.actions.githubusercontent.com"
 
+OUTSIDE_PRINCIPAL = "8d2c6b1e-4f7a-4c3d-9e5b-2a1f0c7d6e94"
+
+
+def outside_principal_grant(stack: Any, *, on: str) -> None:
+    """Compliant private storage with a raw container, and an object ID from config granted at ``on``."""
+    from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
+    from cdktf_cdktf_provider_azurerm.storage_container import StorageContainer
+
+    account = storage(stack)
+    endpoint(stack, account.id)
+    container = StorageContainer(stack, "raw", name="rawdata", storage_account_id=account.id)
+    scopes = {
+        "container": container.id,
+        "account": account.id,
+        "blob-service": "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sttest"
+        "/blobServices/default",
+        "group": "/subscriptions/0/resourceGroups/rg",
+        "subscription": "/subscriptions/0",
+    }
+    RoleAssignment(
+        stack,
+        "grant",
+        scope=scopes[on],
+        principal_id=OUTSIDE_PRINCIPAL,
+        principal_type="ServicePrincipal",
+        role_definition_name="Storage Blob Data Contributor",
+    )
+
+
+def outside_grant_line(what: str) -> str:
+    return (
+        f"test/grant: GR012 grants 'Storage Blob Data Contributor' to outside principal {OUTSIDE_PRINCIPAL} "
+        f"on {what}, above container scope"
+    )
+
+
 CASES: list[tuple[str, Callable[[Any], None], str]] = [
     (
         "contributor-by-name",
@@ -376,6 +412,26 @@ CASES: list[tuple[str, Callable[[Any], None], str]] = [
         lambda s: role(s, role_definition_name="Role Based Access Control Administrator"),
         "test/grant: GR011 assigns 'Role Based Access Control Administrator' without a condition",
     ),
+    (
+        "outside-principal-on-the-account",
+        lambda s: outside_principal_grant(s, on="account"),
+        outside_grant_line("a storage account"),
+    ),
+    (
+        "outside-principal-on-the-blob-service",
+        lambda s: outside_principal_grant(s, on="blob-service"),
+        outside_grant_line("a storage account"),
+    ),
+    (
+        "outside-principal-on-the-group",
+        lambda s: outside_principal_grant(s, on="group"),
+        outside_grant_line("a resource group"),
+    ),
+    (
+        "outside-principal-on-the-subscription",
+        lambda s: outside_principal_grant(s, on="subscription"),
+        outside_grant_line("a subscription or wider"),
+    ),
 ]
 # Cases that need the provider's default storage data-plane polling declared.
 POLLING_PROVIDER = {"storage-data-plane-feature"}
@@ -412,6 +468,11 @@ def test_compliant_resources_pass(synth_test_stack: AppBuilder) -> None:
         custom_role(stack, actions=["Microsoft.Storage/*"])
 
     stack_dir = synth_test_stack(declare)
+    assert (stack_dir / "cdk.tf.json").is_file()
+
+
+def test_an_outside_principal_may_write_to_one_container(synth_test_stack: AppBuilder) -> None:
+    stack_dir = synth_test_stack(lambda s: outside_principal_grant(s, on="container"))
     assert (stack_dir / "cdk.tf.json").is_file()
 
 
@@ -506,6 +567,7 @@ def test_the_real_stacks_pass_every_rule(binding: None, tmp_path: Path) -> None:
         "GR009",
         "GR010",
         "GR011",
+        "GR012",
     }
 
 

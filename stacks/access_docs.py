@@ -11,6 +11,7 @@ import dataclasses
 from stacks.access_grants import RUNS_IN, JobGrants, job_grants, job_subjects
 from stacks.config import EnvironmentConfig
 from stacks.constructs.data_bootstrap_access import DATA_BOOTSTRAP_GRANTS
+from stacks.constructs.unload_access import SNOWFLAKE_INTEGRATION_ROLE
 from stacks.naming import DATA_BOOTSTRAP, JOBS_WITH_IDENTITY, identity_name
 
 ENV_PLACEHOLDER = "<env>"
@@ -25,6 +26,8 @@ SCOPE_LABELS = JobGrants(
 )
 CONDITION_NOTE = " (ABAC condition: only the roles the stacks assign, to service principals)"
 DATA_BOOTSTRAP_SCOPE_LABELS = {"workspace": "workspace", "key_vault": "Key Vault", "raw_container": "raw container"}
+UNLOAD_ONLY = ' (only with `[data_asset].engine = "unload"`)'
+APPROVER_LABEL = "storage private endpoint approver (custom: list and approve private endpoint connections)"
 
 
 def _scope_label(scope: str, config: EnvironmentConfig) -> str:
@@ -51,9 +54,22 @@ def identity_rows(config: EnvironmentConfig) -> list[tuple[str, str, str, str]]:
             grants += [
                 f"{role} on {DATA_BOOTSTRAP_SCOPE_LABELS[target]}" for role, target, _ in DATA_BOOTSTRAP_GRANTS.values()
             ]
+            grants.append(f"{APPROVER_LABEL} on storage account{UNLOAD_ONLY}")
         name = identity_name(config.environment.project, job, ENV_PLACEHOLDER)
         rows.append((f"`{name}`", RUNS_IN[job], subjects, "<br>".join(grants)))
-    return rows
+    return [*rows, _snowflake_integration_row(config)]
+
+
+def _snowflake_integration_row(config: EnvironmentConfig) -> tuple[str, str, str, str]:
+    """Not ours: the service principal of Snowflake's app, granted by the ML platform stack."""
+    unload = config.unload
+    return (
+        f"Snowflake storage integration `{unload.storage_integration}` (its service principal, "
+        "`[unload].integration_principal_id`)",
+        f"Snowflake: `COPY INTO @{unload.stage}` of the unload engine, over Snowflake's private endpoint",
+        "none: Snowflake's multi-tenant app, consented in our tenant",
+        f"{SNOWFLAKE_INTEGRATION_ROLE} on raw container (once `integration_principal_id` is set)",
+    )
 
 
 def identity_table(config: EnvironmentConfig) -> str:

@@ -28,3 +28,24 @@ def test_synthesized_json_is_machine_independent(synth_dir: Path) -> None:
         assert machine_specific not in text
     manifest = json.loads((synth_dir / "manifest.json").read_text())
     assert sorted(manifest["stacks"]) == sorted(ALL_STACKS)
+
+
+def test_the_unload_variant_adds_exactly_the_reviewed_resources(
+    stacks: dict[str, Any], unload_stacks: dict[str, Any], snapshot: SnapshotAssertion
+) -> None:
+    """prod with the unload engine (tests/conftest.py) against the committed prod: new or changed resources only."""
+    delta: dict[str, dict[str, dict[str, Any]]] = {}
+    for name, stack in unload_stacks.items():
+        committed = stacks[name].get("resource", {})
+        for resource_type, items in stack.get("resource", {}).items():
+            for logical_id, body in items.items():
+                if committed.get(resource_type, {}).get(logical_id) != body:
+                    delta.setdefault(name, {}).setdefault(f"{resource_type}.{logical_id}", body)
+        removed = {
+            f"{resource_type}.{logical_id}"
+            for resource_type, items in committed.items()
+            for logical_id in items
+            if logical_id not in stack.get("resource", {}).get(resource_type, {})
+        }
+        assert not removed, f"{name}: the unload engine removes {sorted(removed)}"
+    assert delta == snapshot(extension_class=JSONSnapshotExtension)

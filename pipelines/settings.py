@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stacks.config import ConfigError, EnvironmentConfig, parse_environment_toml
+from stacks.config import ConfigError, EnvironmentConfig, parse_environment_toml, validate_environments
 from stacks.naming import CLUSTER_JOBS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -105,12 +105,14 @@ class _Reader:
 
 
 def load_environments(config_dir: Path) -> dict[str, EnvironmentConfig]:
-    """Every ``<env>.toml`` in ``config_dir``, parsed and validated."""
-    configs = {}
-    for path in sorted(config_dir.glob("*.toml")):
-        configs[path.stem] = parse_environment_toml(
-            path.read_text(encoding="utf-8"), source=str(path), expected_name=path.stem
-        )
+    """Every ``<env>.toml`` in ``config_dir``, parsed and validated, each on its own and across
+    environments (the checks main.py runs before synth: no runner VNet serves two environments)."""
+    paths = sorted(config_dir.glob("*.toml"))
+    configs = {
+        path.stem: parse_environment_toml(path.read_text(encoding="utf-8"), source=str(path), expected_name=path.stem)
+        for path in paths
+    }
+    validate_environments(list(configs.values()), sources=[str(path) for path in paths])
     return configs
 
 

@@ -86,7 +86,9 @@ def test_environments_must_share_one_namespace(tmp_path: Path) -> None:
     text = (config_dir / "prod.toml").read_text(encoding="utf-8")
     assert 'namespace = "ml-pipelines"' in text
     stage.write_text(
-        text.replace('name = "prod"', 'name = "stage"').replace('namespace = "ml-pipelines"', 'namespace = "other"'),
+        text.replace('name = "prod"', 'name = "stage"')
+        .replace('namespace = "ml-pipelines"', 'namespace = "other"')
+        .replace("virtualNetworks/vnet-globorealty-aks", "virtualNetworks/vnet-globorealty-aks-stage"),
         encoding="utf-8",
     )
     settings = tmp_path / "settings.toml"
@@ -101,6 +103,19 @@ def test_environments_must_share_one_namespace(tmp_path: Path) -> None:
         load_settings(settings, config_dir)
     message = str(caught.value)
     assert "runners.namespace" in message and "prod: ml-pipelines, stage: other" in message and "\n" not in message
+
+
+def test_environments_are_checked_across_each_other(tmp_path: Path) -> None:
+    """Two environments naming one runner VNet: refused here as main.py refuses it (stacks.config.validate_environments)."""
+    config_dir = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, config_dir)
+    text = (config_dir / "prod.toml").read_text(encoding="utf-8")
+    (config_dir / "stage.toml").write_text(text.replace('name = "prod"', 'name = "stage"'), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_environments(config_dir)
+    message = str(caught.value)
+    assert "stage.toml" in message and "runners.virtual_network_id" in message
+    assert "runner VNet of environment 'prod'" in message and "fix:" in message and "\n" not in message
 
 
 _STAGE_IDS = {

@@ -106,7 +106,7 @@ def test_environments_must_share_one_namespace(tmp_path: Path) -> None:
 
 
 def test_environments_are_checked_across_each_other(tmp_path: Path) -> None:
-    """Two environments naming one runner VNet: refused here as main.py refuses it (stacks.config.validate_environments)."""
+    """Two environments naming one runner VNet: refused here as main.py refuses it (validate_environments)."""
     config_dir = tmp_path / "config"
     shutil.copytree(CONFIG_DIR, config_dir)
     text = (config_dir / "prod.toml").read_text(encoding="utf-8")

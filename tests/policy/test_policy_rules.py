@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -412,26 +413,15 @@ CASES: list[tuple[str, Callable[[Any], None], str]] = [
         lambda s: role(s, role_definition_name="Role Based Access Control Administrator"),
         "test/grant: GR011 assigns 'Role Based Access Control Administrator' without a condition",
     ),
-    (
-        "outside-principal-on-the-account",
-        lambda s: outside_principal_grant(s, on="account"),
-        outside_grant_line("a storage account"),
-    ),
-    (
-        "outside-principal-on-the-blob-service",
-        lambda s: outside_principal_grant(s, on="blob-service"),
-        outside_grant_line("a storage account"),
-    ),
-    (
-        "outside-principal-on-the-group",
-        lambda s: outside_principal_grant(s, on="group"),
-        outside_grant_line("a resource group"),
-    ),
-    (
-        "outside-principal-on-the-subscription",
-        lambda s: outside_principal_grant(s, on="subscription"),
-        outside_grant_line("a subscription or wider"),
-    ),
+    *[
+        (f"outside-principal-on-the-{on}", partial(outside_principal_grant, on=on), outside_grant_line(what))
+        for on, what in (
+            ("account", "a storage account"),
+            ("blob-service", "a storage account"),
+            ("group", "a resource group"),
+            ("subscription", "a subscription or wider"),
+        )
+    ],
 ]
 # Cases that need the provider's default storage data-plane polling declared.
 POLLING_PROVIDER = {"storage-data-plane-feature"}

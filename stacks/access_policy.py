@@ -100,7 +100,12 @@ def rule_conditioned_role_admins(document: Document, _stack: TerraformStack) -> 
 
 
 def _covers_a_storage_account(scope: str, accounts: set[str]) -> str | None:
-    """What ``scope`` is, if it holds a whole storage account's data (not just one container)."""
+    """What ``scope`` is, if it holds a whole storage account's data (not just one container).
+
+    Recognised: the document's accounts, literal ARM paths, resource group and subscription
+    references. A scope read from another stack's outputs (``terraform_remote_state``) is opaque
+    here; the ML platform stack grants the integration from its own container resource.
+    """
     if "/containers/" in scope or scope.startswith("${azurerm_storage_container."):
         return None
     if scope in accounts or re.search(r"/providers/Microsoft\.Storage/storageAccounts/", scope, re.IGNORECASE):

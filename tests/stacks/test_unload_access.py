@@ -121,3 +121,24 @@ def test_the_committed_environments_declare_no_unload_access(stacks: dict[str, A
         for body in grants(stack).values():
             assert not GUID.fullmatch(body["principal_id"]), f"{name}: {path_of(body)}"
             assert "role_definition_id" not in body or "/data_bootstrap_access/" not in path_of(body)
+
+
+def test_the_approval_right_exists_only_where_the_data_bootstrap_identity_does() -> None:
+    """dev keeps local state: no pipeline, no data-bootstrap identity, so its operator approves by hand."""
+    from stacks.access_roles import deployer_custom_role_ids, private_endpoint_approver_role_id
+    from stacks.config import parse_environment_toml
+    from tests.conftest import REPO
+
+    def with_unload(env: str) -> Any:
+        text = (REPO / "config" / f"{env}.toml").read_text(encoding="utf-8")
+        if 'engine = "stream"' in text:
+            text = text.replace('engine = "stream"', 'engine = "unload"')
+        else:
+            text += '\n[data_asset]\nengine = "unload"\n'
+        return parse_environment_toml(text, source=f"{env}.toml", expected_name=env)
+
+    dev, prod = with_unload("dev"), with_unload("prod")
+    assert dev.data_asset.engine == prod.data_asset.engine == "unload"
+    assert deployer_custom_role_ids(dev) == ()
+    assert deployer_custom_role_ids(prod) == (APPROVER_ROLE_GUID,)
+    assert private_endpoint_approver_role_id(dev) != APPROVER_ROLE_GUID  # one role per environment

@@ -393,7 +393,7 @@ def policy_lines(error: BaseException) -> list[str] | None:
     return lines or None
 
 
-# The access stack's rules (GR009-GR011) live with it; registered here so every stack gets them.
+# The access stack's rules (GR009-GR012) live with it; registered here so every stack gets them.
 from stacks.access_policy import ACCESS_RULES  # noqa: E402  (imports this module's helpers)
 
 RULES.update(ACCESS_RULES)

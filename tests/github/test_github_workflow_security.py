@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from stacks.naming import GITHUB_TENANT_VARIABLE, github_client_id_variable, github_subscription_variable
+from stacks.config import parse_environment_toml
+from stacks.naming import (
+    GITHUB_HOSTED_RUNNER,
+    GITHUB_TENANT_VARIABLE,
+    github_client_id_variable,
+    github_plan_runner,
+    github_subscription_variable,
+)
 from tests.github.workflow_files import (
     ACTION_FILES,
     GITHUB_DIR,
@@ -145,9 +152,21 @@ def test_variables_used_finds_every_variable_reference() -> None:
 
 
 @pytest.mark.parametrize("job_name", PLAN_JOBS)
-def test_plans_run_on_github_hosted_runners(job_name: str) -> None:
-    """docs/access.md, "Remote state": the plan job stays off the cluster network (no self-hosted runner)."""
-    assert str(JOBS[job_name]["runs-on"]).startswith("ubuntu-")
+def test_remote_state_plans_run_inside_the_runner_vnet(job_name: str) -> None:
+    """docs/access.md, "Remote state": the state account is private, so a remote-state environment's
+    plan runs on its in-cluster runner scale set; the others stay GitHub-hosted."""
+    job = JOBS[job_name]
+    assert job["runs-on"] == "${{ matrix.runner }}"
+    runners = {entry["env"]: entry["runner"] for entry in job["strategy"]["matrix"]["include"]}
+    expected = {}
+    for path in sorted((REPO / "config").glob("*.toml")):
+        config = parse_environment_toml(path.read_text(encoding="utf-8"), source=path.name, expected_name=path.stem)
+        expected[path.stem] = github_plan_runner(path.stem, remote_state=config.backend.type == "azurerm")
+    assert runners == expected
+    assert expected["prod"] == "arc-plan-prod" and expected["dev"] == GITHUB_HOSTED_RUNNER
+    # actionlint knows exactly these self-hosted labels (a typo in either place fails here)
+    labels = load_yaml(GITHUB_DIR / "actionlint.yaml")["self-hosted-runner"]["labels"]
+    assert sorted(labels) == sorted(label for label in expected.values() if label != GITHUB_HOSTED_RUNNER)
 
 
 @pytest.mark.parametrize("job_name", PLAN_JOBS)

@@ -58,7 +58,7 @@ def test_only_declared_self_hosted_labels_are_accepted() -> None:
     )
     assert declared_label_finding(finding, ["arc-plan-prod"])
     assert not declared_label_finding(finding.replace("arc-plan-prod", "arc-plan-typo"), ["arc-plan-prod"])
-    assert not declared_label_finding(".github/workflows/x.yml:1:1 property \"y\" is not defined [expression]", ["y"])
+    assert not declared_label_finding('.github/workflows/x.yml:1:1 property "y" is not defined [expression]', ["y"])
 
 
 def test_actionlint_catches_an_undefined_step_output(tmp_path: Path) -> None:

@@ -209,3 +209,25 @@ def test_the_plan_script_plans_the_pipeline_stacks_in_order() -> None:
     script = (GITHUB_DIR / "scripts" / "terraform-plan.sh").read_text(encoding="utf-8")
     (line,) = [line for line in script.splitlines() if line.startswith("stacks=(")]
     assert re.findall(r'"([a-z]+)-\$\{env_name\}"', line) == list(PIPELINE_STACK_KINDS)
+
+
+def test_the_documented_runner_network_policy_is_valid_and_isolating() -> None:
+    """docs/github_ci.md: the plan runners' namespace accepts nothing and reaches no pod but DNS."""
+    import kubernetes_validate
+    import yaml
+
+    from pipelines.validate import KUBERNETES_VERSION
+
+    text = (REPO / "docs" / "github_ci.md").read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.DOTALL) if "kind: NetworkPolicy" in b]
+    policy = yaml.safe_load(
+        re.sub(r"(?m)^   ", "", block).replace("<pod CIDR>", "10.244.0.0/16").replace("<service CIDR>", "10.0.0.0/16")
+    )
+    kubernetes_validate.validate(policy, KUBERNETES_VERSION, strict=True)
+    spec = policy["spec"]
+    assert policy["metadata"]["namespace"] == github_plan_runner("prod", remote_state=True)
+    assert spec["podSelector"] == {} and spec["policyTypes"] == ["Ingress", "Egress"] and spec["ingress"] == []
+    dns, outside = spec["egress"]
+    assert dns["to"][0]["podSelector"]["matchLabels"] == {"k8s-app": "kube-dns"}
+    assert {p["port"] for p in dns["ports"]} == {53}
+    assert outside["to"][0]["ipBlock"]["except"] == ["10.244.0.0/16", "10.0.0.0/16"]

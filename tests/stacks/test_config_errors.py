@@ -170,7 +170,7 @@ CASES = [
             'type = "local"',
             'type = "azurerm"\nresource_group_name = "rg-state"\nstorage_account_name = "ststate"'
             '\nkey_vault_name = "kv-state"',
-            replaced('resource_group = "rg-globorealty-access-dev"', f"resource_group = \"rg-access\"\n{AUTOMATION}"),
+            replaced('resource_group = "rg-globorealty-access-dev"', f'resource_group = "rg-access"\n{AUTOMATION}'),
         ),
         "runners.virtual_network_id",
         "the state account is reached only from the runner VNet",

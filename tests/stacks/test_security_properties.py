@@ -204,9 +204,15 @@ def test_every_private_dns_zone_is_linked_to_the_vnet(stacks: dict[str, Any], en
     names = [z["name"] for z in (*zones.values(), *looked_up.values())]
     assert sorted(names) == sorted(set().union(*EXPECTED_ENDPOINTS.values()))
     # remote state: the access stack owns the blob and vault zones (in the same resource group)
-    expected_looked_up = {"privatelink.blob.core.windows.net", "privatelink.vaultcore.azure.net"} if env == "prod" else set()
+    expected_looked_up = (
+        {"privatelink.blob.core.windows.net", "privatelink.vaultcore.azure.net"} if env == "prod" else set()
+    )
     assert {z["name"] for z in looked_up.values()} == expected_looked_up
-    assert all(z["resource_group_name"] == f"${{data.azurerm_resource_group.{only(stack['data']['azurerm_resource_group'])[0]}.name}}" for z in looked_up.values())
+    assert all(
+        z["resource_group_name"]
+        == f"${{data.azurerm_resource_group.{only(stack['data']['azurerm_resource_group'])[0]}.name}}"
+        for z in looked_up.values()
+    )
     assert all(link["registration_enabled"] is False for link in links)
 
 

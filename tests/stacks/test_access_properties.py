@@ -379,7 +379,7 @@ def test_readme_deploy_commands_list_every_dependency_first(synth_dir: Path) -> 
     manifest = json.loads((synth_dir / "manifest.json").read_text())["stacks"]
     dependencies = {name: set(stack["dependencies"]) for name, stack in manifest.items()}
     text = "".join((REPO / doc).read_text(encoding="utf-8") for doc in ("README.md", "docs/access.md"))
-    commands = re.findall(r"^(?:`)?cdktf deploy ([^#`\n]+)", text, re.MULTILINE)
+    commands = re.findall(r"^\s*(?:`)?cdktf deploy ([^#`\n]+)", text, re.MULTILINE)
     assert len(commands) >= 3, commands
     for command in commands:
         listed = {word.replace("<env>", "dev") for word in command.split() if not word.startswith("-")}

@@ -5,11 +5,17 @@ docs/access.md, "Remote state", lists what these pin.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from stacks.config import EnvironmentConfig, parse_environment_toml
+from main import access_local_state
+from stacks.config import ConfigError, EnvironmentConfig, parse_environment_toml
 from stacks.constructs.private_dns import PRIVATE_DNS_ZONES
 from tests.conftest import REPO
 from tests.stacks.tf_json import reference, repeated_links, resources, zone_links
@@ -145,3 +151,28 @@ def test_repeated_links_finds_a_second_zone_of_one_name_on_a_vnet() -> None:
         )
         == []
     )
+
+
+def test_first_apply_keeps_only_the_access_stacks_state_local(tmp_path: Path) -> None:
+    """docs/access.md, "Order and bootstrap": PLATFORM_ACCESS_STATE=local for the first apply."""
+    env = dict(os.environ, PLATFORM_ENV="prod", CDKTF_OUTDIR=str(tmp_path / "out"), PLATFORM_ACCESS_STATE="local")
+    result = subprocess.run(
+        [sys.executable, str(REPO / "main.py")], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    backends = {
+        name: json.loads((tmp_path / "out" / "stacks" / name / "cdk.tf.json").read_text())["terraform"]["backend"]
+        for name in ("access-prod", "network-prod", "mlplatform-prod")
+    }
+    assert backends["access-prod"] == {"local": {"path": "../../../terraform-state/access-prod.tfstate"}}
+    assert set(backends["network-prod"]) == set(backends["mlplatform-prod"]) == {"azurerm"}
+
+
+@pytest.mark.parametrize(("value", "local"), [(None, False), ("", False), ("remote", False), ("local", True)])
+def test_access_state_setting_values(value: str | None, local: bool) -> None:
+    assert access_local_state(value) is local
+
+
+def test_a_misspelt_access_state_setting_is_one_line_naming_the_fix() -> None:
+    with pytest.raises(ConfigError, match=r"PLATFORM_ACCESS_STATE: 'Local' is not local or remote; fix: unset it"):
+        access_local_state("Local")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypedDict
 
 from constructs import Construct
 
@@ -22,6 +23,14 @@ from stacks.constructs.rbac_wait import propagation_wait
 from stacks.constructs.storage import CustomerManagedKeySpec, PlatformStorage, StorageProps
 from stacks.framework import ResourceGroup, StorageContainer, TerraformProvider
 from stacks.interfaces import ManagedIdentitiesSpec, PrivateEndpointSpec
+
+
+class Placement(TypedDict):
+    """Where every part of the backend goes."""
+
+    location: str
+    resource_group_name: str
+    tags: Mapping[str, str]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,7 +64,7 @@ class StateBackend(Construct):
         self.resource_group = ResourceGroup(
             self, "resource_group", name=props.resource_group_name, location=props.location, tags=dict(props.tags)
         )
-        placement = {"location": props.location, "resource_group_name": self.resource_group.name, "tags": props.tags}
+        placement = Placement(location=props.location, resource_group_name=self.resource_group.name, tags=props.tags)
 
         def endpoint(subresource: str) -> dict[str, PrivateEndpointSpec]:
             return {

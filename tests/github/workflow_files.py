@@ -82,7 +82,7 @@ def declared_label_finding(line: str, labels: list[str]) -> bool:
     (rhysd/actionlint docs/config.md, ``self-hosted-runner``); exactly those findings are dropped.
     """
     match = re.search(r'label "([^"]+)" is unknown\..*\[ ?runner-label ?\]$', line)
-    return bool(match) and match.group(1) in labels
+    return match is not None and match.group(1) in labels
 
 
 def run_actionlint(workflows: list[Path], *, cwd: Path) -> tuple[bool, str]:

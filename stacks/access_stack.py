@@ -9,9 +9,10 @@ It holds what the pipelines' identities cannot create for themselves:
   credentials (no secret anywhere) and least-privilege grants, the Argo artifact container in the
   state account, and the custom roles those grants use.
 
-Network reach (peering and DNS links to the runner VNet) is declared by the network stack, where
-the platform VNet and zones are (stacks/constructs/runner_reach.py); this unit grants the deployer
-the narrow rights on the runner VNet that it needs for that. See docs/access.md.
+Network reach (peering and the other zones' DNS links to the runner VNet) is declared by the
+network stack, where the platform VNet and those zones are (stacks/constructs/runner_reach.py);
+this unit links its own two zones to the runner VNet and grants the deployer the narrow rights on
+the runner VNet that the network stack needs. See docs/access.md.
 """
 
 from __future__ import annotations

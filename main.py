@@ -7,6 +7,8 @@ the stacks. Environment selection: PLATFORM_ENV=dev (default), prod,
 dev,prod or all; PLATFORM_CONFIG_DIR points elsewhere than config/.
 PLATFORM_LANE=cdktf (default) or cdktn picks the CDK lane: CDKTF 0.21 or CDK Terrain 0.24
 with their azurerm bindings (stacks/framework.py, docs/cdktn-lane.md).
+PLATFORM_ACCESS_STATE=local gives the access stacks a local backend for their first apply
+(docs/access.md, "Order and bootstrap"); unset or remote is the configured backend.
 CDKTF_BINDING_IMPORT=stock disables the fast binding load on both the Python
 and the Node side (see stacks/binding_loader.py). The output directory comes
 from the cdktf CLI (CDKTF_OUTDIR) or defaults to cdktf.out/; stack folders an
@@ -134,6 +136,20 @@ def lane_setting(value: str | None) -> Lane:
     )
 
 
+def access_local_state(value: str | None) -> bool:
+    """PLATFORM_ACCESS_STATE: local for the access stacks' first apply, remote (default) after it."""
+    if value in (None, "", "remote"):
+        return False
+    if value == "local":
+        return True
+    raise ConfigError(
+        "environment",
+        "PLATFORM_ACCESS_STATE",
+        f"{value!r} is not local or remote",
+        "unset it, or set local only for the first apply of access-<env>",
+    )
+
+
 def check_outdir(value: str | None) -> None:
     """CDKTF_OUTDIR (set by the cdktf CLI or the caller): its parent folder must exist."""
     if value and not Path(value).resolve().parent.is_dir():
@@ -162,6 +178,7 @@ def main() -> int:
         mode = binding_mode(os.environ.get("CDKTF_BINDING_IMPORT"))
         lane = lane_setting(os.environ.get("PLATFORM_LANE"))
         check_outdir(os.environ.get("CDKTF_OUTDIR"))
+        local_access = access_local_state(os.environ.get("PLATFORM_ACCESS_STATE"))
         configs = load_configs(
             os.environ.get("PLATFORM_ENV", DEFAULT_ENVIRONMENT),
             Path(os.environ.get("PLATFORM_CONFIG_DIR", REPO_CONFIG_DIR)),
@@ -181,7 +198,7 @@ def main() -> int:
     from stacks.policy import policy_lines
 
     try:
-        app = build_app(configs=configs)
+        app = build_app(configs=configs, access_local_state=local_access)
         app.synth()
     except RuntimeError as error:  # a policy violation crosses jsii as a RuntimeError
         lines = policy_lines(error)

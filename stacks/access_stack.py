@@ -3,13 +3,16 @@
 It holds what the pipelines' identities cannot create for themselves:
 
 - the platform resource group (the deployer's rights are scoped to it, so it must exist first);
-- for azurerm-backed environments (the only ones the pipelines run), one user-assigned identity
-  per job with federated credentials (no secret anywhere) and least-privilege grants, the Argo
-  artifact container in the state account, and the custom roles those grants use.
+- for azurerm-backed environments (the only ones the pipelines run): the state account itself
+  (private, its endpoint in the runner VNet, stacks/constructs/state_backend.py) with the blob and
+  vault private DNS zones it registers in, one user-assigned identity per job with federated
+  credentials (no secret anywhere) and least-privilege grants, the Argo artifact container in the
+  state account, and the custom roles those grants use.
 
-Network reach (peering and DNS links to the runner VNet) is declared by the network stack, where
-the platform VNet and zones are (stacks/constructs/runner_reach.py); this unit grants the deployer
-the narrow rights on the runner VNet that it needs for that. See docs/access.md.
+Network reach (peering and the other zones' DNS links to the runner VNet) is declared by the
+network stack, where the platform VNet and those zones are (stacks/constructs/runner_reach.py);
+this unit links its own two zones to the runner VNet and grants the deployer the narrow rights on
+the runner VNet that the network stack needs. See docs/access.md.
 """
 
 from __future__ import annotations
@@ -20,11 +23,15 @@ from stacks.access_grants import JobGrants, job_grants, job_subjects
 from stacks.access_roles import DEPLOYER_RESOURCE_PROVIDERS, RUNNER_NETWORK_ACTIONS, deployer_actions
 from stacks.base import PlatformStack
 from stacks.config import EnvironmentConfig
+from stacks.constructs.private_dns import STATE_ZONE_KEYS, PrivateDnsZones
 from stacks.constructs.runner_identities import RunnerIdentity
+from stacks.constructs.runner_reach import split_virtual_network_id
+from stacks.constructs.state_backend import StateBackend, StateBackendProps
 from stacks.constructs.unload_access import declare_private_endpoint_approver_role
 from stacks.framework import (
     DataAzurermClientConfig,
     ResourceGroup,
+    RoleAssignment,
     RoleDefinition,
     RoleDefinitionPermissions,
     StorageContainer,
@@ -50,7 +57,12 @@ class AccessStack(PlatformStack):
     # has to: the other stacks set resource_provider_registrations = "none".
     resource_providers_to_register = DEPLOYER_RESOURCE_PROVIDERS
 
-    def __init__(self, scope: Construct, stack_id: str, *, config: EnvironmentConfig) -> None:
+    def __init__(
+        self, scope: Construct, stack_id: str, *, config: EnvironmentConfig, local_state: bool = False
+    ) -> None:
+        # local_state: this stack's first apply (PLATFORM_ACCESS_STATE=local), which creates the
+        # state account it is later migrated into (docs/access.md, "Order and bootstrap").
+        self.local_state = local_state
         super().__init__(scope, stack_id, config=config)
         location, runners = config.environment.location, config.runners
         # Moved here from the network stack: infra-apply's rights are scoped to this group.
@@ -72,18 +84,24 @@ class AccessStack(PlatformStack):
         runners_group = ResourceGroup(
             self, "runners_resource_group", name=runners.resource_group, location=location, tags=self.tags
         )
-        # The state account pre-exists (docs/access.md, "Remote state"); the artifact container
-        # is created in it through the resource manager, like every container here.
-        state_account_id = (
-            f"/subscriptions/{client.subscription_id}/resourceGroups/{config.backend.resource_group_name}"
-            f"/providers/Microsoft.Storage/storageAccounts/{config.backend.storage_account_name}"
-        )
+        state = self._state_backend(client.tenant_id)
+        # In the state account, created through the resource manager like every container here.
         artifacts = StorageContainer(
             self,
             "artifact_container",
             name=runners.artifact_container,
-            storage_account_id=state_account_id,
+            storage_account_id=state.storage.account.id,
             container_access_type="private",
+        )
+        # Whoever applies this stack (an administrator: Owner has no data actions) writes its state
+        # and lock from then on, from inside the runner VNet.
+        RoleAssignment(
+            self,
+            "state_administrator",
+            scope=state.state_container.id,
+            principal_id=client.object_id,
+            role_definition_name="Storage Blob Data Contributor",
+            description="The administrator applying the access stack: writes its Terraform state and lock.",
         )
         platform_scope = self.platform_resource_group.id
         deployer_role = RoleDefinition(
@@ -112,7 +130,7 @@ class AccessStack(PlatformStack):
         scopes = JobGrants(
             platform_resource_group_id=platform_scope,
             runners_resource_group_id=runners_group.id,
-            state_container_id=f"{state_account_id}/blobServices/default/containers/{config.backend.container_name}",
+            state_container_id=state.state_container.id,
             artifact_container_id=artifacts.id,
             deployer_role_id=deployer_role.role_definition_resource_id,
             runner_network_role_id=runner_network_role.role_definition_resource_id if runner_network_role else None,
@@ -131,7 +149,7 @@ class AccessStack(PlatformStack):
         outputs = {
             "tenant_id": (client.tenant_id, f"tenant of the identities (GitHub variable {GITHUB_TENANT_VARIABLE})"),
             "artifact_container_name": (artifacts.name, "Argo artifact repository container"),
-            "artifact_storage_account_name": (config.backend.storage_account_name, "account of the artifact container"),
+            "artifact_storage_account_name": (state.storage.account.name, "account of the artifact container"),
         }
         for job, runner in self.identities.items():
             where = (
@@ -142,3 +160,47 @@ class AccessStack(PlatformStack):
             outputs[f"{job.replace('-', '_')}_client_id"] = (runner.identity.client_id, f"client ID of {job} ({where})")
         for output_name, (value, description) in outputs.items():
             TerraformOutput(self, output_name, value=value, description=description)
+
+    def _declare_backend(self, stack_id: str) -> None:
+        if self.local_state:
+            self._declare_local_backend(stack_id)
+        else:
+            super()._declare_backend(stack_id)
+
+    def _state_backend(self, tenant_id: str) -> StateBackend:
+        """The private state account, and the two zones its endpoints register in."""
+        config, runners = self.config, self.config.runners
+        zones = PrivateDnsZones(
+            self,
+            "private_dns",
+            resource_group_name=self.platform_resource_group.name,
+            virtual_network_id=runners.virtual_network_id,
+            link_name=f"link-{split_virtual_network_id(runners.virtual_network_id)[2]}",
+            tags=self.tags,
+            keys=STATE_ZONE_KEYS,
+        )
+        backend = config.backend
+        self.time_provider()  # the wait between the key's grant and the account
+        return StateBackend(
+            self,
+            "state_backend",
+            props=StateBackendProps(
+                location=config.environment.location,
+                resource_group_name=backend.resource_group_name,
+                storage_account_name=backend.storage_account_name,
+                container_name=backend.container_name,
+                key_vault_name=backend.key_vault_name,
+                key_vault_sku=config.key_vault.sku,
+                key_vault_soft_delete_days=config.key_vault.soft_delete_days,
+                cmk_identity_name=f"id-{config.environment.project}-tfstate-cmk-{config.name}",
+                tenant_id=tenant_id,
+                replication_type=config.storage.replication_type,
+                blob_soft_delete_days=config.storage.blob_soft_delete_days,
+                container_soft_delete_days=config.storage.container_soft_delete_days,
+                private_endpoint_subnet_id=runners.private_endpoint_subnet_id,
+                private_dns_zone_ids=zones.zone_ids,
+                rbac_propagation_seconds=config.workspace.rbac_propagation_seconds,
+                tags=self.tags,
+            ),
+            azapi_provider=self.azapi_provider(),
+        )

@@ -12,11 +12,17 @@ from stacks.network_stack import NetworkStack
 from stacks.platform_stack import MlPlatformStack
 
 
-def build_app(*, configs: Sequence[EnvironmentConfig], outdir: str | None = None) -> App:
-    """Declare every stack of the given environments (nothing is written yet)."""
+def build_app(
+    *, configs: Sequence[EnvironmentConfig], outdir: str | None = None, access_local_state: bool = False
+) -> App:
+    """Declare every stack of the given environments (nothing is written yet).
+
+    ``access_local_state`` gives the access stacks a local backend: their first apply, which
+    creates the state account (docs/access.md, "Order and bootstrap").
+    """
     app = App(outdir=outdir) if outdir else App()
     for config in configs:
-        access = AccessStack(app, stack_name(ACCESS, config.name), config=config)
+        access = AccessStack(app, stack_name(ACCESS, config.name), config=config, local_state=access_local_state)
         network = NetworkStack(app, stack_name(NETWORK, config.name), config=config)
         platform = MlPlatformStack(app, stack_name(ML_PLATFORM, config.name), config=config, network=network)
         # Looked up by name, not referenced: say the order explicitly (cdktf deploys dependencies

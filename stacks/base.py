@@ -89,10 +89,13 @@ class PlatformStack(TerraformStack):
                 use_azuread_auth=True,
             )
         else:
-            # Relative to cdktf.out/stacks/<stack>: state lives in terraform-state/
-            # at the repo root, outside the regenerated output, and the path is
-            # the same on every machine (snapshots stay stable).
-            LocalBackend(self, path=f"../../../terraform-state/{stack_id}.tfstate")
+            self._declare_local_backend(stack_id)
+
+    def _declare_local_backend(self, stack_id: str) -> None:
+        # Relative to cdktf.out/stacks/<stack>: state lives in terraform-state/
+        # at the repo root, outside the regenerated output, and the path is
+        # the same on every machine (snapshots stay stable).
+        LocalBackend(self, path=f"../../../terraform-state/{stack_id}.tfstate")
 
     def azapi_provider(self) -> TerraformProvider:
         """azapi, declared generically: there is no prebuilt binding for it."""

@@ -336,6 +336,9 @@ class BackendSection:
     resource_group_name: str = rule(default="", doc="azurerm backend: resource group of the state account")
     storage_account_name: str = rule(default="", doc="azurerm backend: state storage account")
     container_name: str = rule(default="tfstate", doc="azurerm backend: state container")
+    key_vault_name: str = rule(
+        default="", doc="azurerm backend: Key Vault holding only the state account's customer-managed key"
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -472,6 +475,12 @@ _VNET_ID = _name_rule(
     "empty, or a virtual network resource ID",
     "/subscriptions/<guid>/resourceGroups/rg-aks/providers/Microsoft.Network/virtualNetworks/vnet-aks",
 )
+_SUBNET_ID = _name_rule(
+    r"(/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[\w\-.()]+/providers/Microsoft\.Network/virtualNetworks/[\w.-]+"
+    r"/subnets/[\w.-]+)?",
+    "empty, or a subnet resource ID",
+    "/subscriptions/<guid>/resourceGroups/rg-aks/providers/Microsoft.Network/virtualNetworks/vnet-aks/subnets/snet-pe",
+)
 _GITHUB_REPOSITORY = _name_rule(
     r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+", "owner/name of a GitHub repository", "globorealty/ml-platform"
 )
@@ -497,6 +506,11 @@ class RunnersSection:
     oidc_issuer_url: str = rule(_HTTPS_URL, doc="OIDC issuer URL of the AKS cluster running the pipelines")
     virtual_network_id: str = rule(
         _VNET_ID, default="", doc="resource ID of the runner (AKS) VNet, peered with the platform VNet"
+    )
+    private_endpoint_subnet_id: str = rule(
+        _SUBNET_ID,
+        default="",
+        doc="subnet of the runner VNet for the state account's private endpoints (azurerm backends)",
     )
     github_repository: str = rule(
         _GITHUB_REPOSITORY, default="globorealty/ml-platform", doc="GitHub repository whose pull requests plan"
@@ -683,6 +697,7 @@ def _validate_backend(config: EnvironmentConfig, source: str, _expected_name: st
         "resource_group_name": RESOURCE_GROUP_NAME,
         "storage_account_name": STORAGE_ACCOUNT_NAME,
         "container_name": CONTAINER_NAME,
+        "key_vault_name": KEY_VAULT_NAME,
     }
     for name, check in checks.items():
         value = getattr(backend, name)
@@ -707,6 +722,29 @@ def _validate_runners(config: EnvironmentConfig, source: str, _expected_name: st
             "runners.automation_key_vault_id",
             "missing for an azurerm backend (the secrets-reader identity reads the automation secrets there)",
             "set it to the resource ID of the automation Key Vault",
+        )
+    _validate_state_reach(config, source)
+
+
+def _validate_state_reach(config: EnvironmentConfig, source: str) -> None:
+    """The state account is private: its endpoint sits in a subnet of the runner VNet."""
+    if config.backend.type != "azurerm":
+        return
+    runners = config.runners
+    for key in ("virtual_network_id", "private_endpoint_subnet_id"):
+        if not getattr(runners, key):
+            raise ConfigError(
+                source,
+                f"runners.{key}",
+                "missing for an azurerm backend (the state account is reached only from the runner VNet)",
+                f"set runners.{key}",
+            )
+    if not runners.private_endpoint_subnet_id.lower().startswith(f"{runners.virtual_network_id.lower()}/subnets/"):
+        raise ConfigError(
+            source,
+            "runners.private_endpoint_subnet_id",
+            "is not a subnet of runners.virtual_network_id",
+            f"use a subnet of {runners.virtual_network_id}",
         )
 
 

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
         ContainerRegistryGeoreplications,
     )
     from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermClientConfig
+    from cdktf_cdktf_provider_azurerm.data_azurerm_private_dns_zone import DataAzurermPrivateDnsZone
     from cdktf_cdktf_provider_azurerm.data_azurerm_resource_group import DataAzurermResourceGroup
     from cdktf_cdktf_provider_azurerm.data_azurerm_user_assigned_identity import DataAzurermUserAssignedIdentity
     from cdktf_cdktf_provider_azurerm.federated_identity_credential import FederatedIdentityCredential
@@ -149,6 +150,7 @@ BINDING_CLASSES: dict[str, tuple[str, ...]] = {
     "azurerm.application_insights": ("ApplicationInsights",),
     "azurerm.container_registry": ("ContainerRegistry", "ContainerRegistryGeoreplications"),
     "azurerm.data_azurerm_client_config": ("DataAzurermClientConfig",),
+    "azurerm.data_azurerm_private_dns_zone": ("DataAzurermPrivateDnsZone",),
     "azurerm.data_azurerm_resource_group": ("DataAzurermResourceGroup",),
     "azurerm.data_azurerm_user_assigned_identity": ("DataAzurermUserAssignedIdentity",),
     "azurerm.federated_identity_credential": ("FederatedIdentityCredential",),

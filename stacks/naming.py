@@ -86,6 +86,18 @@ def github_subscription_variable(environment: str) -> str:
     return f"AZURE_SUBSCRIPTION_ID_{environment.upper()}"
 
 
+# Where the pull-request plan of an environment runs (the workflow's matrix ``runner``). A
+# remote-state environment's state account is reachable only from the runner VNet, so its plan
+# runs on an ephemeral self-hosted runner there: an Actions Runner Controller scale set whose
+# installation name is the ``runs-on`` label (https://docs.github.com/actions/how-tos/manage-runners/use-actions-runner-controller/use-arc-in-a-workflow).
+# A local-state environment has no shared state to plan against; a GitHub-hosted runner says so.
+GITHUB_HOSTED_RUNNER = "ubuntu-24.04"
+
+
+def github_plan_runner(environment: str, *, remote_state: bool) -> str:
+    return f"arc-plan-{environment}" if remote_state else GITHUB_HOSTED_RUNNER
+
+
 def identity_name(project: str, job: str, environment: str) -> str:
     """Azure name of a job's user-assigned identity: ``id-<project>-<job>-<environment>``."""
     return f"id-{project}-{job}-{environment}"

@@ -7,7 +7,7 @@ from constructs import Construct
 from stacks.base import PlatformStack
 from stacks.config import EnvironmentConfig
 from stacks.constructs.network import PlatformNetwork, SubnetSpec
-from stacks.constructs.private_dns import PrivateDnsZones
+from stacks.constructs.private_dns import PRIVATE_DNS_ZONES, STATE_ZONE_KEYS, PrivateDnsZones
 from stacks.constructs.runner_reach import RunnerReach
 from stacks.framework import DataAzurermResourceGroup
 
@@ -31,6 +31,9 @@ class NetworkStack(PlatformStack):
             },
             tags=self.tags,
         )
+        # With remote state the access stack owns the blob and vault zones (the state account's
+        # endpoints need them first, stacks/constructs/private_dns.py); they are linked here.
+        existing = STATE_ZONE_KEYS if config.backend.type == "azurerm" else ()
         self.dns = PrivateDnsZones(
             self,
             "private_dns",
@@ -38,8 +41,11 @@ class NetworkStack(PlatformStack):
             virtual_network_id=self.network.virtual_network.id,
             link_name=f"link-{names.virtual_network}",
             tags=self.tags,
+            keys=[key for key in PRIVATE_DNS_ZONES if key not in existing],
+            existing_keys=existing,
         )
         if config.runners.virtual_network_id:
+            # Links the zones created here; the access stack links its own to the runner VNet.
             RunnerReach(
                 self,
                 "runner_reach",

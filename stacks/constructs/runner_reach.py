@@ -1,5 +1,7 @@
 """Network reach for the runners: the runner (AKS) VNet peered both ways with the platform VNet,
-and every private DNS zone of the platform linked to it, so pods resolve the private endpoints.
+and every private DNS zone the network stack creates linked to it, so pods resolve the private
+endpoints (the blob and vault zones of a remote-state environment are the access stack's, which
+links them to the runner VNet itself: stacks/constructs/private_dns.py, ``STATE_ZONE_KEYS``).
 
 Declared in the network stack, where the platform VNet and zones are; the runner-side peering
 and the DNS links act on the runner VNet, which the access stack lets the deployer do

@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.github.workflow_files import ACTION_FILES, GITHUB_DIR, REPO, WORKFLOW_FILES, run_actionlint, run_zizmor
+from tests.github.workflow_files import (
+    ACTION_FILES,
+    GITHUB_DIR,
+    REPO,
+    WORKFLOW_FILES,
+    declared_label_finding,
+    run_actionlint,
+    run_zizmor,
+)
 
 # Each defect is one that the linters exist to catch; the controls prove they really ran.
 DEFECTIVE_WORKFLOW = """\
@@ -40,6 +48,17 @@ def test_there_are_workflows_and_actions_to_check() -> None:
 def test_actionlint_reports_nothing() -> None:
     clean, output = run_actionlint(WORKFLOW_FILES, cwd=REPO)
     assert clean, output
+
+
+def test_only_declared_self_hosted_labels_are_accepted() -> None:
+    finding = (
+        '.github/workflows/pull-request.yml:90:21 label "arc-plan-prod" is unknown. available labels are '
+        '"ubuntu-24.04". if it is a custom label for self-hosted runner, set list of labels in '
+        "actionlint.yaml config file [ runner-label ]"
+    )
+    assert declared_label_finding(finding, ["arc-plan-prod"])
+    assert not declared_label_finding(finding.replace("arc-plan-prod", "arc-plan-typo"), ["arc-plan-prod"])
+    assert not declared_label_finding('.github/workflows/x.yml:1:1 property "y" is not defined [expression]', ["y"])
 
 
 def test_actionlint_catches_an_undefined_step_output(tmp_path: Path) -> None:

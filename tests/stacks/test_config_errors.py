@@ -14,6 +14,15 @@ from stacks.config import ConfigError
 from tests.conftest import REPO
 
 DEV = (REPO / "config" / "dev.toml").read_text()
+RUNNER_VNET = (
+    "/subscriptions/5e2a7c9d-1b3f-4d6e-8a0c-2e4f6a8b0d1f/resourceGroups/rg-aks"
+    "/providers/Microsoft.Network/virtualNetworks/vnet-aks"
+)
+OTHER_VNET = RUNNER_VNET.replace("vnet-aks", "vnet-other")
+AUTOMATION = (
+    'automation_key_vault_id = "/subscriptions/5e2a7c9d-1b3f-4d6e-8a0c-2e4f6a8b0d1f/resourceGroups/rg-aks'
+    '/providers/Microsoft.KeyVault/vaults/kv-automate"'
+)
 
 
 def write_config(directory: Path, text: str, name: str = "dev") -> Path:
@@ -149,10 +158,53 @@ CASES = [
         "runners-no-automation-vault",
         replaced(
             'type = "local"',
-            'type = "azurerm"\nresource_group_name = "rg-state"\nstorage_account_name = "ststate"',
+            'type = "azurerm"\nresource_group_name = "rg-state"\nstorage_account_name = "ststate"'
+            '\nkey_vault_name = "kv-state"',
         ),
         "runners.automation_key_vault_id",
         "missing for an azurerm backend",
+    ),
+    (
+        "state-account-without-runner-vnet",
+        replaced(
+            'type = "local"',
+            'type = "azurerm"\nresource_group_name = "rg-state"\nstorage_account_name = "ststate"'
+            '\nkey_vault_name = "kv-state"',
+            replaced('resource_group = "rg-globorealty-access-dev"', f'resource_group = "rg-access"\n{AUTOMATION}'),
+        ),
+        "runners.virtual_network_id",
+        "the state account is reached only from the runner VNet",
+    ),
+    (
+        "state-endpoint-subnet-of-another-vnet",
+        replaced(
+            'type = "local"',
+            'type = "azurerm"\nresource_group_name = "rg-state"\nstorage_account_name = "ststate"'
+            '\nkey_vault_name = "kv-state"',
+            replaced(
+                'virtual_network_id = ""',
+                f'virtual_network_id = "{RUNNER_VNET}"\n{AUTOMATION}\n'
+                f'private_endpoint_subnet_id = "{OTHER_VNET}/subnets/snet-pe"',
+            ),
+        ),
+        "runners.private_endpoint_subnet_id",
+        "is not a subnet of runners.virtual_network_id",
+    ),
+    (
+        "state-endpoint-subnet-malformed",
+        replaced('virtual_network_id = ""', 'virtual_network_id = ""\nprivate_endpoint_subnet_id = "snet-pe"'),
+        "runners.private_endpoint_subnet_id",
+        "a subnet resource ID",
+    ),
+    (
+        "state-key-vault-name-invalid",
+        replaced(
+            'type = "local"',
+            'type = "azurerm"\nresource_group_name = "rg-state"\nstorage_account_name = "ststate"'
+            '\nkey_vault_name = "kv--state"',
+        ),
+        "backend.key_vault_name",
+        "no '--'",
     ),
     (
         "runners-group-is-platform-group",

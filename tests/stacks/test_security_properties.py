@@ -56,9 +56,11 @@ def resolve_cross_stack(stacks: dict[str, Any], env: str, expression: str) -> st
 
 def zone_name(stacks: dict[str, Any], env: str, expression: str) -> str:
     target = resolve_cross_stack(stacks, env, expression)
-    match = re.fullmatch(r"\$\{azurerm_private_dns_zone\.([^.]+)\.id\}", target)
+    match = re.fullmatch(r"\$\{(data\.)?azurerm_private_dns_zone\.([^.]+)\.id\}", target)
     assert match, f"not a private DNS zone id: {target}"
-    return str(resources(network(stacks, env), "azurerm_private_dns_zone")[match.group(1)]["name"])
+    if match.group(1):  # a zone the access stack owns, looked up by name (remote-state environments)
+        return str(network(stacks, env)["data"]["azurerm_private_dns_zone"][match.group(2)]["name"])
+    return str(resources(network(stacks, env), "azurerm_private_dns_zone")[match.group(2)]["name"])
 
 
 def azapi(stack: dict[str, Any], type_prefix: str) -> tuple[str, dict[str, Any]]:
@@ -189,14 +191,28 @@ def test_every_private_dns_zone_is_linked_to_the_vnet(stacks: dict[str, Any], en
     stack = network(stacks, env)
     vnet_id, _ = only(resources(stack, "azurerm_virtual_network"))
     zones = resources(stack, "azurerm_private_dns_zone")
+    looked_up = stack.get("data", {}).get("azurerm_private_dns_zone", {})
     links = resources(stack, "azurerm_private_dns_zone_virtual_network_link").values()
     linked = {
         link["private_dns_zone_name"]
         for link in links
         if link["virtual_network_id"] == reference("azurerm_virtual_network", vnet_id)
     }
-    assert linked == {reference("azurerm_private_dns_zone", key, "name") for key in zones}
-    assert {z["name"] for z in zones.values()} == set().union(*EXPECTED_ENDPOINTS.values())
+    assert linked == {reference("azurerm_private_dns_zone", key, "name") for key in zones} | {
+        reference("data.azurerm_private_dns_zone", key, "name") for key in looked_up
+    }
+    names = [z["name"] for z in (*zones.values(), *looked_up.values())]
+    assert sorted(names) == sorted(set().union(*EXPECTED_ENDPOINTS.values()))
+    # remote state: the access stack owns the blob and vault zones (in the same resource group)
+    expected_looked_up = (
+        {"privatelink.blob.core.windows.net", "privatelink.vaultcore.azure.net"} if env == "prod" else set()
+    )
+    assert {z["name"] for z in looked_up.values()} == expected_looked_up
+    assert all(
+        z["resource_group_name"]
+        == f"${{data.azurerm_resource_group.{only(stack['data']['azurerm_resource_group'])[0]}.name}}"
+        for z in looked_up.values()
+    )
     assert all(link["registration_enabled"] is False for link in links)
 
 

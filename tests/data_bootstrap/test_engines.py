@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 from pathlib import Path
 
@@ -69,3 +70,21 @@ def test_without_an_engine_override_the_rehearsal_reads_the_config_as_given(tmp_
     config, path = demo_config(DEV_TOML, env="dev", engine=None, state=tmp_path)
     assert (path, config.data_asset.engine) == (DEV_TOML, "stream")
     assert list(tmp_path.iterdir()) == []
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    return names | {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+
+
+def test_no_production_module_imports_the_rehearsal() -> None:
+    """The stand-ins stay apart (issue 17): only rehearsal modules import rehearsal modules."""
+    package = REPO_ROOT / "data_bootstrap"
+    production = [path for path in package.rglob("*.py") if "rehearsal" not in path.relative_to(package).parts]
+    assert package / "commands.py" in production and package / "engines" / "stream.py" in production
+    offenders = {
+        str(path.relative_to(REPO_ROOT)): sorted(m for m in imported_modules(path) if "rehearsal" in m)
+        for path in production
+    }
+    assert {path: found for path, found in offenders.items() if found} == {}

@@ -1,0 +1,202 @@
+"""The ``unload`` engine: Snowflake writes the Parquet parts into the raw container itself (COPY INTO @stage).
+
+No row passes through this process. Before anything is written, one aggregate query in the warehouse
+counts the rows, fingerprints them (``HASH_AGG(*)``) and checks the data contract (``WarehouseCheck``);
+the version is the warehouse fingerprint (``publishing.fingerprint``). Then the shared publish flow
+leases the run folder ``<path_prefix>/<version>/<run>/`` and this engine runs
+``COPY INTO @<stage>/<version>/<run>/part ...`` (the stage's URL is the asset prefix), lists the folder
+in the container and pairs each file with COPY's detailed output (file name, bytes, rows); the shared
+flow then writes MLTable + manifest, claims and registers the folder as the same ``mltable`` asset.
+
+Consistency: the check query and the COPY are two statements; each sees the data committed when it
+starts (docs.snowflake.com/en/sql-reference/transactions, READ COMMITTED). If the rows COPY wrote differ
+in number from the rows the check counted, the run stops and registers nothing. A change between the two
+statements that keeps the count is not caught: query a stable source (a table loaded before the import,
+or ``AT(TIMESTAMP => ...)`` Time Travel) when the table is written while importing.
+
+Refusals (one line, exit 2, before any write): no tenant in the stack outputs; the storage integration missing,
+not Azure, not private, or allowing more than the asset prefix; the stage missing or pointing elsewhere;
+Snowflake's private endpoint missing, not approved or the account without outbound private connectivity
+(Business Critical edition, docs.snowflake.com/en/user-guide/private-connectivity-outbound); the storage
+account open beyond its private endpoints (``azure.private_endpoints``).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from data_bootstrap.blob_sink import BlobSink
+from data_bootstrap.errors import BootstrapError
+from data_bootstrap.layout import ImportTarget, PartFile
+from data_bootstrap.publishing.fingerprint import warehouse_fingerprint
+from data_bootstrap.snowflake.integration import (
+    Observed,
+    SnowflakeSqlError,
+    UnloadLocation,
+    UnloadObjects,
+    integration_differences,
+    observe,
+)
+from data_bootstrap.snowflake.unload_sql import (
+    PRIVATELINK_ENDPOINTS_SQL,
+    ResultColumn,
+    WarehouseCheck,
+    copy_into_sql,
+    schema_of,
+)
+from stacks.config import DataContractSection, EnvironmentConfig
+
+ENGINE = "unload"
+
+
+class Warehouse(Protocol):
+    """What the engine asks of a Snowflake session (the connector in production, fakesnow + Azurite in
+    the rehearsal's stand-in)."""
+
+    def describe(self, sql: str) -> list[ResultColumn]: ...
+
+    def rows(self, sql: str) -> list[dict[str, Any]]: ...
+
+    def hash_expression(self, columns: Sequence[ResultColumn]) -> str: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class Measured:
+    """What the warehouse told us before anything was written."""
+
+    version: str  # = the warehouse fingerprint
+    rows: int
+    schema: tuple[tuple[str, str], ...]  # (column, Snowflake type)
+
+
+def unload_objects(config: EnvironmentConfig, *, storage_account: str, container: str, tenant_id: str) -> UnloadObjects:
+    s, u = config.snowflake, config.unload
+    return UnloadObjects(
+        integration=u.storage_integration,
+        stage=f"{s.database}.{s.schema}.{u.stage}",
+        tenant_id=tenant_id,
+        location=UnloadLocation(
+            storage_account=storage_account, container=container, path_prefix=config.data_asset.path_prefix
+        ),
+    )
+
+
+def _contract_error(problems: list[str]) -> BootstrapError:
+    return BootstrapError(
+        f"the query result breaks the data contract, nothing registered: {'; '.join(problems)}",
+        "fix the source table or snowflake.query, or change [data_contract] in the config if the change is intended",
+    )
+
+
+def _query_failed(error: SnowflakeSqlError) -> BootstrapError:
+    return BootstrapError(
+        f"Snowflake query failed ({error.message})",
+        "fix snowflake.query in the config or grant the role access to the table",
+    )
+
+
+def measure(warehouse: Warehouse, *, target: ImportTarget, contract: DataContractSection) -> Measured:
+    """Describes the result (nothing runs), then one aggregate query: rows, HASH_AGG, the contract."""
+    try:
+        columns = tuple(warehouse.describe(target.query))
+    except SnowflakeSqlError as error:
+        raise _query_failed(error) from None
+    check = WarehouseCheck(
+        query=target.query, columns=columns, contract=contract, hash_expression=warehouse.hash_expression(columns)
+    )
+    if check.schema_problems:
+        raise _contract_error(check.schema_problems)
+    try:
+        (row,) = warehouse.rows(check.sql)
+    except SnowflakeSqlError as error:
+        raise _query_failed(error) from None
+    rows, row_hash, problems = check.read(list(row.values()))
+    if rows == 0:
+        raise BootstrapError(
+            "the Snowflake query returned no rows", "check snowflake.query and that the table is loaded"
+        )
+    if problems:
+        raise _contract_error(problems)
+    schema = schema_of(columns)
+    return Measured(
+        version=warehouse_fingerprint(target, schema=schema, rows=rows, row_hash=row_hash), rows=rows, schema=schema
+    )
+
+
+def unload_parts(
+    warehouse: Warehouse,
+    *,
+    objects: UnloadObjects,
+    target: ImportTarget,
+    folder: str,
+    sink: BlobSink,
+    max_file_size: int,
+    expected_rows: int,
+) -> tuple[PartFile, ...]:
+    """COPY INTO the run folder; each part's bytes from the container listing, rows from COPY's output."""
+    relative = folder[len(target.path_prefix) + 1 :]  # the stage URL ends at the asset prefix
+    sql = copy_into_sql(stage=objects.stage, folder=relative, query=target.query, max_file_size=max_file_size)
+    try:
+        output = warehouse.rows(sql)
+    except SnowflakeSqlError as error:
+        raise BootstrapError(
+            f"Snowflake could not unload into {objects.location.url}{relative}/ ({error.message})",
+            "run `data_bootstrap plan` to see the integration, stage and private endpoint state",
+        ) from None
+    copied = {posixpath.basename(str(row["FILE_NAME"])): int(row["ROW_COUNT"]) for row in output}
+    listed = {
+        blob.name.rsplit("/", 1)[1]: blob.size
+        for blob in sink.list_info(folder + "/")
+        if blob.name.endswith(".parquet") and blob.name.count("/") == folder.count("/") + 1
+    }
+    if set(copied) != set(listed):
+        raise BootstrapError(
+            f"COPY reported {sorted(copied)} but {sink.location}/{folder}/ holds {sorted(listed)}",
+            "re-run apply; if it persists, check that nothing else writes under the asset prefix",
+        )
+    if (written := sum(copied.values())) != expected_rows:
+        raise BootstrapError(
+            f"COPY wrote {written:,} rows but the check counted {expected_rows:,}: the source changed meanwhile",
+            "re-run apply when the table is not being written, or query a stable snapshot (Time Travel AT(...))",
+        )
+    return tuple(PartFile(name=name, bytes=listed[name], rows=copied[name]) for name in sorted(copied))
+
+
+def preflight_snowflake(warehouse: Warehouse, objects: UnloadObjects) -> dict[str, Any]:
+    """Refuses before any write if the integration or stage would let Snowflake write anywhere but the
+    asset prefix, or not privately; returns Snowflake's privatelink endpoint info (for the approval)."""
+    if not objects.tenant_id:
+        raise BootstrapError(
+            "the stack outputs carry no tenant_id: the storage integration needs the storage account's tenant",
+            "rewrite the outputs file from the current mlplatform stack (it outputs tenant_id)",
+        )
+    observed = observe(objects, warehouse)
+    _refuse_drift(objects, observed)
+    try:
+        (row,) = warehouse.rows(PRIVATELINK_ENDPOINTS_SQL)
+    except SnowflakeSqlError as error:
+        raise BootstrapError(
+            f"Snowflake account cannot use outbound private connectivity ({error.message}): "
+            "it needs Business Critical edition or higher",
+            "upgrade the Snowflake account's edition, or use [data_asset].engine = 'stream'",
+        ) from None
+    return row
+
+
+def _refuse_drift(objects: UnloadObjects, observed: Observed) -> None:
+    if observed.integration is None:
+        raise BootstrapError(
+            f"storage integration {objects.integration} does not exist (or role may not see it)",
+            "run `data_bootstrap plan --step unload` and have ACCOUNTADMIN run the DDL it prints",
+        )
+    if differences := integration_differences(objects, observed.integration):
+        raise BootstrapError(
+            f"storage integration {objects.integration} is not limited to {objects.location.url} "
+            f"over private connectivity ({'; '.join(differences)})",
+            "run `data_bootstrap apply --step unload` (or as ACCOUNTADMIN the ALTER it prints)",
+        )
+    if observed.stage is None:
+        raise BootstrapError(f"stage {objects.stage} does not exist", "run `data_bootstrap apply --step unload`")

@@ -139,6 +139,7 @@ class StandinWarehouse:
     ) -> list[dict[str, Any]]:
         cursor = self.connection.cursor()
         cursor.execute(query)
+        chunk = max(1024, min(65_536, max_file_size // 64))  # row groups small enough to roll near the bound
         output: list[dict[str, Any]] = []
         writer: pq.ParquetWriter | None = None
         with tempfile.TemporaryDirectory(prefix="unload-standin-", dir=self.scratch) as scratch:
@@ -151,7 +152,7 @@ class StandinWarehouse:
                     output[-1]["FILE_SIZE"] = local.stat().st_size
 
             for table in cursor.fetch_arrow_batches():
-                for batch in table.to_batches(max_chunksize=65_536):
+                for batch in table.to_batches(max_chunksize=chunk):
                     if writer is None or (local is not None and local.stat().st_size >= max_file_size):
                         close()
                         local = Path(scratch) / f"{prefix}_0_0_{len(output)}.snappy.parquet"

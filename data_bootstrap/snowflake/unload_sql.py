@@ -39,9 +39,17 @@ def literal(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def normalised(query: str) -> str:
-    """The query as one line without a trailing ``;``, ready to nest in ``FROM ( ... )``."""
-    return " ".join(query.split()).rstrip(";").rstrip()
+def nested(query: str) -> str:
+    """The query ready to nest in ``FROM ( ... )``: its own lines kept (a ``--`` comment ends at its
+    newline, so collapsing whitespace would swallow the closing parenthesis) and a trailing ``;`` cut,
+    found by sqlglot's tokenizer (not inside a string or a comment)."""
+    import sqlglot
+    from sqlglot.tokens import TokenType
+
+    tokens = sqlglot.tokenize(query, read="snowflake")
+    if tokens and tokens[-1].token_type == TokenType.SEMICOLON:
+        query = query[: tokens[-1].start]
+    return f"\n{query.strip()}\n"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -162,7 +170,7 @@ class WarehouseCheck:
     @property
     def sql(self) -> str:
         selects = ["COUNT(*) AS ROW_COUNT", f"{self.hash_expression} AS ROW_HASH", *self._selects]
-        return f"SELECT {', '.join(selects)} FROM ({normalised(self.query)}) AS q"
+        return f"SELECT {', '.join(selects)} FROM ({nested(self.query)}) AS q"
 
     def read(self, row: Sequence[Any]) -> tuple[int, str, list[str]]:
         """(rows, the hash as text, contract problems) from the query's single result row."""
@@ -209,7 +217,7 @@ def copy_into_sql(*, stage: str, folder: str, query: str, max_file_size: int) ->
     parallel processing"; ``DETAILED_OUTPUT = TRUE`` returns one row per file: FILE_NAME, FILE_SIZE,
     ROW_COUNT."""
     return (
-        f"COPY INTO @{stage}/{folder}/part FROM ({normalised(query)}) "
+        f"COPY INTO @{stage}/{folder}/part FROM ({nested(query)}) "
         f"FILE_FORMAT = (TYPE = PARQUET) HEADER = TRUE MAX_FILE_SIZE = {int(max_file_size)} DETAILED_OUTPUT = TRUE"
     )
 

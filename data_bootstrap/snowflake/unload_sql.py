@@ -44,7 +44,7 @@ def nested(query: str) -> str:
     newline, so collapsing whitespace would swallow the closing parenthesis) and a trailing ``;`` cut,
     found by sqlglot's tokenizer (not inside a string or a comment)."""
     import sqlglot
-    from sqlglot.tokens import TokenType
+    from sqlglot import TokenType
 
     tokens = sqlglot.tokenize(query, read="snowflake")
     if tokens and tokens[-1].token_type == TokenType.SEMICOLON:

@@ -87,7 +87,8 @@ def test_the_contract_is_checked_in_the_warehouse_before_anything_is_written(
 ) -> None:
     table = copy_of_table(
         warehouse,
-        change="UPDATE {table} SET PRICE = -1, MARKET = 'rural' WHERE YEAR_BUILT = (SELECT MIN(YEAR_BUILT) FROM {table})",
+        change="UPDATE {table} SET PRICE = -1, MARKET = 'rural' "
+        "WHERE YEAR_BUILT = (SELECT MIN(YEAR_BUILT) FROM {table})",
     )
     with pytest.raises(BootstrapError) as caught:
         measure(warehouse, target=target(f"SELECT * FROM {table}"), contract=DataContractSection())

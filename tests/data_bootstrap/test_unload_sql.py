@@ -50,13 +50,13 @@ COLUMNS = (
 )
 
 
-def parse(sql: str) -> exp.Expression:
+def parse(sql: str) -> exp.Expr:
     statements = sqlglot.parse(sql, read="snowflake")
     assert len(statements) == 1 and statements[0] is not None, sql
     return statements[0]
 
 
-def query_tree() -> exp.Expression:
+def query_tree() -> exp.Expr:
     return parse(QUERY)
 
 
@@ -100,7 +100,7 @@ def test_the_check_query_is_one_read_only_aggregate_over_the_query() -> None:
 
 
 def test_schema_problems_come_from_the_described_types_before_any_query_runs() -> None:
-    columns = tuple(c for c in COLUMNS if c.name != "LOCATION") + (ResultColumn(name="X", type_code=2),)
+    columns = (*(c for c in COLUMNS if c.name != "LOCATION"), ResultColumn(name="X", type_code=2))
     retyped = tuple(ResultColumn(name="PRICE", type_code=2) if c.name == "PRICE" else c for c in columns)
     check = WarehouseCheck(query=QUERY, columns=retyped, contract=DataContractSection())
     assert check.schema_problems == [
@@ -212,7 +212,8 @@ class Scripted:
     """Our own SqlRunner seam (not the connector): answers from a script, records what was sent."""
 
     def __init__(self, answers: dict[str, Any]) -> None:
-        self.answers, self.sent = answers, []  # type: list[str]  # noqa: PGH003
+        self.answers = answers
+        self.sent: list[str] = []
 
     def rows(self, sql: str) -> list[dict[str, Any]]:
         self.sent.append(sql)

@@ -28,9 +28,11 @@ from typing import Any
 
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
+from azure.core.pipeline.policies import HeadersPolicy, RequestIdPolicy, RetryPolicy, UserAgentPolicy
+from azure.core.pipeline.transport import RequestsTransport
 from azure.core.rest import HttpRequest
 from azure.mgmt.core import ARMPipelineClient
-from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
+from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy, ARMHttpLoggingPolicy
 
 from data_bootstrap.errors import BootstrapError
 
@@ -91,16 +93,23 @@ def public_access_problems(account: dict[str, Any]) -> list[str]:
 class StorageAccountArm:
     """The two ARM reads and the one write the approval needs, on one storage account."""
 
-    def __init__(self, *, credential: TokenCredential, account_id: str, endpoint: str = ARM, **client: Any) -> None:
-        self.account_id = account_id
-        scope = f"{ARM}/.default"
-        policy = ARMChallengeAuthenticationPolicy(credential, scope)
+    def __init__(self, *, credential: TokenCredential, account_id: str, endpoint: str = ARM, **transport: Any) -> None:
+        """``transport``: RequestsTransport options (e.g. ``connection_verify``); retries as ARM clients do."""
+        self.account_id, self._endpoint = account_id, endpoint.rstrip("/")
+        policies = [
+            RequestIdPolicy(),
+            HeadersPolicy(),
+            UserAgentPolicy(sdk_moniker="globorealty-data-bootstrap"),
+            RetryPolicy(retry_total=transport.pop("retry_total", 3)),
+            ARMChallengeAuthenticationPolicy(credential, f"{ARM}/.default"),
+            ARMHttpLoggingPolicy(),
+        ]
         self._client: ARMPipelineClient[Any, Any] = ARMPipelineClient(
-            base_url=endpoint, authentication_policy=policy, **client
+            base_url=endpoint, policies=policies, transport=RequestsTransport(**transport)
         )
 
     def _call(self, method: str, path: str, action: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        request = HttpRequest(method, f"{path}?api-version={API_VERSION}", json=body)
+        request = HttpRequest(method, f"{self._endpoint}{path}?api-version={API_VERSION}", json=body)
         try:
             response = self._client.send_request(request)
             response.raise_for_status()

@@ -38,8 +38,9 @@ from tests.data_bootstrap.bootstrap_fakes import FakeCredential
 ACCOUNT = storage_account_id(
     subscription_id="00000000-0000-0000-0000-000000000001", resource_group="rg-globorealty-ml-dev", account="stx3f"
 )
-SNOWFLAKE_PE = "/subscriptions/99999999-0000-0000-0000-000000000000/resourceGroups/sf/providers/Microsoft.Network/privateEndpoints/sf-blob"
-OTHER_PE = "/subscriptions/88888888-0000-0000-0000-000000000000/resourceGroups/x/providers/Microsoft.Network/privateEndpoints/other"
+PE = "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/privateEndpoints/{}"
+SNOWFLAKE_PE = PE.format("99999999-0000-0000-0000-000000000000", "sf", "sf-blob")
+OTHER_PE = PE.format("88888888-0000-0000-0000-000000000000", "x", "other")
 PROVISION = provision_endpoint_sql(storage_account_id=ACCOUNT, blob_host="stx3f.blob.core.windows.net")
 INFO = json.dumps(
     [
@@ -150,7 +151,7 @@ def arm(tmp_path: Path) -> Iterator[tuple[FakeArm, StorageAccountArm]]:
 
         do_GET = do_PUT = _serve  # noqa: N815 (http.server's naming)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's signature)
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
     cert, key = self_signed(tmp_path)

@@ -95,17 +95,18 @@ def paged(
 
 
 def child_import(args: argparse.Namespace) -> dict[str, Any]:
-    from data_bootstrap import importer
-    from data_bootstrap.assets import AssetRef
-    from data_bootstrap.blob_sink import BlobSink
-    from data_bootstrap.content_version import ContentDigest
-    from data_bootstrap.data_path import import_target, snowflake_coordinates
-    from data_bootstrap.demo import ephemeral_key_der, raw_container
-    from data_bootstrap.emulators import AzuriteBlob, FakesnowServer
-    from data_bootstrap.local_catalog import LocalAssetCatalog
+    from data_bootstrap.azure.blob_sink import BlobSink
+    from data_bootstrap.engines import stream
     from data_bootstrap.progress import ProgressPrinter
+    from data_bootstrap.publishing.assets import AssetRef
+    from data_bootstrap.publishing.content_version import ContentDigest
+    from data_bootstrap.publishing.layout import import_target
+    from data_bootstrap.publishing.publish import publish
+    from data_bootstrap.rehearsal.demo import ephemeral_key_der, raw_container
+    from data_bootstrap.rehearsal.emulators import AzuriteBlob, FakesnowServer
+    from data_bootstrap.rehearsal.local_catalog import LocalAssetCatalog
     from data_bootstrap.settings import REPO_ROOT, load_config
-    from data_bootstrap.snowflake_source import SnowflakeParams, SnowflakeSource
+    from data_bootstrap.snowflake.source import SnowflakeParams, SnowflakeSource, snowflake_coordinates
 
     config = load_config(REPO_ROOT / "config" / "dev.toml", env="dev")
     snow, blob = FakesnowServer(port=args.snow_port, pid=0), AzuriteBlob(port=args.blob_port, pid=0)
@@ -122,7 +123,7 @@ def child_import(args: argparse.Namespace) -> dict[str, Any]:
             super().update(batch)
             hash_seconds += time.perf_counter() - started
 
-    setattr(importer, "ContentDigest", TimedDigest)  # noqa: B010 (patched in this child process only)
+    setattr(stream, "ContentDigest", TimedDigest)  # noqa: B010 (patched in this child process only)
     parquet_seconds = 0.0
 
     class TimedWriter(pq.ParquetWriter):  # type: ignore[misc]
@@ -158,11 +159,11 @@ def child_import(args: argparse.Namespace) -> dict[str, Any]:
         return SnowflakeSource(params=params, query=query).batches()
 
     batches = paged(source_for, target.query, args.page_rows) if args.page_rows else source_for(target.query)
-    spill = importer.spill_to_parquet(
+    spill = stream.spill_to_parquet(
         watch.wrap(batches), workdir=workdir, target=target, contract=config.data_contract, progress=progress
     )
     spilled = time.perf_counter()
-    result = importer.publish(spill, target=target, sink=sink, registry=catalog, progress=progress)
+    result = publish(spill.prepared(), target=target, sink=sink, registry=catalog, progress=progress)
     finished = time.perf_counter()
     assert result.created and result.rows == args.rows, result
     stages = {
@@ -183,7 +184,7 @@ def child_import(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def child_ceiling(args: argparse.Namespace) -> dict[str, Any]:
-    from data_bootstrap.synthetic import house_price_batches
+    from data_bootstrap.rehearsal.synthetic import house_price_batches
 
     table = pa.concat_tables(house_price_batches(args.rows, seed=args.seed))
     with tempfile.TemporaryDirectory() as scratch:
@@ -214,9 +215,9 @@ def median_run(runs: list[Measured]) -> Measured:
 
 
 def measure_size(rows: int, seed: int, repeats: int) -> dict[str, Any]:
-    from data_bootstrap.demo import seed_table, seed_table_name
-    from data_bootstrap.emulators import local_emulators
     from data_bootstrap.progress import ProgressPrinter
+    from data_bootstrap.rehearsal.demo import seed_table, seed_table_name
+    from data_bootstrap.rehearsal.emulators import local_emulators
     from data_bootstrap.settings import REPO_ROOT, load_config
 
     config = load_config(REPO_ROOT / "config" / "dev.toml", env="dev")

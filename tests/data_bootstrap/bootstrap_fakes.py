@@ -28,9 +28,9 @@ from azure.core.exceptions import ClientAuthenticationError
 from azure.storage.blob import ContainerClient
 from requests.adapters import HTTPAdapter
 
-from data_bootstrap.asset_loading import load_asset_from_container
-from data_bootstrap.assets import AssetRef
-from data_bootstrap.runtime import Runtime
+from data_bootstrap.azure.asset_loading import load_asset_from_container
+from data_bootstrap.azure.runtime import Runtime
+from data_bootstrap.publishing.assets import AssetRef
 from data_bootstrap.settings import StackOutputs
 
 ARM = "management.azure.com"

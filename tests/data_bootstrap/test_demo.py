@@ -1,4 +1,4 @@
-"""``python -m data_bootstrap.demo`` as a user runs it: created, then reused, and nothing left running."""
+"""``python -m data_bootstrap.rehearsal.demo`` as a user runs it: created, then reused, and nothing left running."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ PORTS = re.compile(r"fakesnow on port (\d+), Azurite on port (\d+)")
 
 def demo_command(tmp_path: Path, rows: int) -> list[str]:
     return [
-        sys.executable, "-m", "data_bootstrap.demo", "--rows", str(rows),
+        sys.executable, "-m", "data_bootstrap.rehearsal.demo", "--rows", str(rows),
         "--state-dir", str(tmp_path / "state"), "--profile-dir", str(tmp_path / "profile"),
     ]  # fmt: skip
 

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from snowflake.connector.errors import DatabaseError, Error, ProgrammingError
 
 from data_bootstrap.errors import BootstrapError
+from stacks.config import EnvironmentConfig
 
 # Login failures Snowflake reports for a rejected user, key or JWT (see Snowflake error codes 390xxx).
 _AUTH_ERRNOS = frozenset({390100, 390101, 390102, 390144, 390145, 390146, 390186, 390190, 390191, 390197})
@@ -59,6 +60,13 @@ class SnowflakeCoordinates:
             quote_via=quote,
         )
         return f"jdbc:snowflake://{quote(self.host, safe='.-')}/?{query}"
+
+
+def snowflake_coordinates(config: EnvironmentConfig) -> SnowflakeCoordinates:
+    s = config.snowflake
+    return SnowflakeCoordinates(
+        account=s.account, user=s.user, role=s.role, warehouse=s.warehouse, database=s.database, schema=s.schema
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,4 +1,4 @@
-"""Local rehearsal of the whole data path: ``python -m data_bootstrap.demo [--rows N]`` (``make demo``).
+"""Local rehearsal of the whole data path: ``python -m data_bootstrap.rehearsal.demo [--rows N]`` (``make demo``).
 
 fakesnow stands in for Snowflake (seeded with the deterministic synthetic GloboRealty table), Azurite
 for the raw storage account, and ``LocalAssetCatalog`` for Azure ML's data asset registry. The
@@ -30,17 +30,19 @@ from azure.storage.blob import BlobServiceClient, ContainerClient
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from data_bootstrap.asset_loading import load_asset_from_container
-from data_bootstrap.blob_sink import BlobSink
-from data_bootstrap.data_path import import_target, snowflake_coordinates, verify_asset
-from data_bootstrap.emulators import FakesnowServer, local_emulators
+from data_bootstrap.azure.asset_loading import load_asset_from_container
+from data_bootstrap.azure.blob_sink import BlobSink
+from data_bootstrap.engines import ImportJob, engine_for
 from data_bootstrap.errors import BootstrapError
-from data_bootstrap.importer import ImportResult, run_import
-from data_bootstrap.local_catalog import LocalAssetCatalog
 from data_bootstrap.progress import ProgressPrinter, Reporter
+from data_bootstrap.publishing.layout import import_target
+from data_bootstrap.publishing.publish import ImportResult, import_with
+from data_bootstrap.publishing.verify import verify_asset
+from data_bootstrap.rehearsal.emulators import FakesnowServer, local_emulators
+from data_bootstrap.rehearsal.local_catalog import LocalAssetCatalog
+from data_bootstrap.rehearsal.synthetic import house_price_batches, seed_fakesnow
 from data_bootstrap.settings import REPO_ROOT, load_config
-from data_bootstrap.snowflake_source import SnowflakeParams, SnowflakeSource
-from data_bootstrap.synthetic import house_price_batches, seed_fakesnow
+from data_bootstrap.snowflake.source import SnowflakeParams, snowflake_coordinates
 from stacks.config import EnvironmentConfig
 
 CONTAINER = "rawdata"
@@ -101,7 +103,7 @@ def rehearse(args: argparse.Namespace, *, progress: ProgressPrinter) -> tuple[Im
     if not azurite_dir.exists():  # the catalog must not point at blobs that are gone
         catalog.path.unlink(missing_ok=True)
     log = progress.console
-    target = import_target(config)
+    target, engine = import_target(config), engine_for(config)
     with local_emulators(azurite_location=azurite_dir) as (snow, blob):
         log.print(f"fakesnow on port {snow.port}, Azurite on port {blob.port}", highlight=False)
         seed_table(
@@ -110,18 +112,10 @@ def rehearse(args: argparse.Namespace, *, progress: ProgressPrinter) -> tuple[Im
         params = SnowflakeParams(
             coordinates=snowflake_coordinates(config), private_key_der=ephemeral_key_der(), extra=snow.connect_args()
         )
-        source = SnowflakeSource(params=params, query=target.query)
         container = raw_container(blob.connection_string)
         sink = BlobSink(container=container)
-        result = run_import(
-            source.batches(),
-            target=target,
-            contract=config.data_contract,
-            sink=sink,
-            registry=catalog,
-            progress=progress,
-            workdir=state,
-        )
+        job = ImportJob(config=config, target=target, sink=sink, snowflake=lambda: params)
+        result = import_with(engine, job, registry=catalog, progress=progress, workdir=state)
         with tempfile.TemporaryDirectory(prefix="demo-download-", dir=state) as downloads:
             ok = verify_asset(
                 catalog,
@@ -137,7 +131,7 @@ def rehearse(args: argparse.Namespace, *, progress: ProgressPrinter) -> tuple[Im
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="python -m data_bootstrap.demo", description=__doc__.splitlines()[0])
+    top = argparse.ArgumentParser(prog="python -m data_bootstrap.rehearsal.demo", description=__doc__.splitlines()[0])
     top.add_argument("--rows", type=int, default=100_000, help="synthetic rows to seed (default 100000)")
     top.add_argument("--seed", type=int, default=42, help="random seed of the synthetic table (default 42)")
     top.add_argument("--env", default="dev", help="config whose [snowflake] and [data_asset] to use (default dev)")

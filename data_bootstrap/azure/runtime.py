@@ -16,8 +16,8 @@ from azure.identity import DefaultAzureCredential
 from azure.keyvault.secrets import SecretClient
 from azure.storage.blob import ContainerClient
 
-from data_bootstrap.asset_loading import load_asset_with_mltable
-from data_bootstrap.assets import AssetRef
+from data_bootstrap.azure.asset_loading import load_asset_with_mltable
+from data_bootstrap.publishing.assets import AssetRef
 from data_bootstrap.settings import StackOutputs
 
 

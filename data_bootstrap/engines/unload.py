@@ -28,10 +28,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from data_bootstrap.blob_sink import BlobSink
+from data_bootstrap.azure.blob_sink import BlobSink
 from data_bootstrap.errors import BootstrapError
-from data_bootstrap.layout import ImportTarget, PartFile
+from data_bootstrap.publishing.contract import contract_error
 from data_bootstrap.publishing.fingerprint import warehouse_fingerprint
+from data_bootstrap.publishing.layout import ImportTarget, PartFile
 from data_bootstrap.snowflake.integration import (
     Observed,
     SnowflakeSqlError,
@@ -84,13 +85,6 @@ def unload_objects(config: EnvironmentConfig, *, storage_account: str, container
     )
 
 
-def _contract_error(problems: list[str]) -> BootstrapError:
-    return BootstrapError(
-        f"the query result breaks the data contract, nothing registered: {'; '.join(problems)}",
-        "fix the source table or snowflake.query, or change [data_contract] in the config if the change is intended",
-    )
-
-
 def _query_failed(error: SnowflakeSqlError) -> BootstrapError:
     return BootstrapError(
         f"Snowflake query failed ({error.message})",
@@ -108,7 +102,7 @@ def measure(warehouse: Warehouse, *, target: ImportTarget, contract: DataContrac
         query=target.query, columns=columns, contract=contract, hash_expression=warehouse.hash_expression(columns)
     )
     if check.schema_problems:
-        raise _contract_error(check.schema_problems)
+        raise contract_error(check.schema_problems)
     try:
         (row,) = warehouse.rows(check.sql)
     except SnowflakeSqlError as error:
@@ -119,7 +113,7 @@ def measure(warehouse: Warehouse, *, target: ImportTarget, contract: DataContrac
             "the Snowflake query returned no rows", "check snowflake.query and that the table is loaded"
         )
     if problems:
-        raise _contract_error(problems)
+        raise contract_error(problems)
     schema = schema_of(columns)
     return Measured(
         version=warehouse_fingerprint(target, schema=schema, rows=rows, row_hash=row_hash), rows=rows, schema=schema

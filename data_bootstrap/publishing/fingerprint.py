@@ -23,8 +23,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from data_bootstrap.assets import AssetRef, AssetRegistry
-from data_bootstrap.layout import ImportTarget
+from data_bootstrap.publishing.assets import AssetRef, AssetRegistry
+from data_bootstrap.publishing.layout import ImportTarget
 
 FINGERPRINT_TAG = "warehouse_fingerprint"
 FORMAT = "warehouse-fingerprint-1"

@@ -35,7 +35,7 @@ import snowflake.connector
 from snowflake.connector import DictCursor
 from snowflake.connector.errors import ProgrammingError
 
-from data_bootstrap.blob_sink import BlobSink
+from data_bootstrap.azure.blob_sink import BlobSink
 from data_bootstrap.snowflake.integration import DOES_NOT_EXIST, SnowflakeSqlError, UnloadObjects
 from data_bootstrap.snowflake.unload_sql import ResultColumn, ident
 

@@ -15,11 +15,11 @@ import pyarrow.parquet as pq
 import pytest
 from azure.storage.blob import ContainerClient
 
-from data_bootstrap.blob_sink import BlobSink
-from data_bootstrap.emulators import FakesnowServer
+from data_bootstrap.azure.blob_sink import BlobSink
 from data_bootstrap.engines.unload import measure, preflight_snowflake, unload_parts
 from data_bootstrap.errors import BootstrapError
-from data_bootstrap.layout import ImportTarget
+from data_bootstrap.publishing.layout import ImportTarget
+from data_bootstrap.rehearsal.emulators import FakesnowServer
 from data_bootstrap.rehearsal.unload_standin import StandinAccount, StandinWarehouse, standin_connection
 from stacks.config import DataContractSection
 from tests.data_bootstrap.bootstrap_fakes import ROWS, TABLE

@@ -1,10 +1,11 @@
 # Local rehearsal of the data path and the import benchmark (docs/local_rehearsal.md).
 ROWS ?= 100000
+ENGINE ?=
 
 .PHONY: demo bench-import
 
-demo: $(PY_ENV) $(NPM_TOOLS) ## local rehearsal: fakesnow + Azurite + local asset catalog, import and verify (ROWS=100000)
-	$(PY) -m data_bootstrap.rehearsal.demo --rows $(ROWS)
+demo: $(PY_ENV) $(NPM_TOOLS) ## local rehearsal: fakesnow + Azurite + local asset catalog, import and verify (ROWS=100000, ENGINE=stream|unload)
+	$(PY) -m data_bootstrap.rehearsal.demo --rows $(ROWS) $(if $(ENGINE),--engine $(ENGINE))
 
 bench-import: $(PY_ENV) $(NPM_TOOLS) ## import benchmark: 100k and 1M rows through fakesnow + Azurite (median of 3) vs a plain pyarrow write
 	$(PY) -m benchmarks.import_bench

@@ -23,29 +23,49 @@ account open beyond its private endpoints (``azure.private_endpoints``).
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
+from snowflake.connector import DictCursor
+from snowflake.connector.errors import ProgrammingError
+
 from data_bootstrap.azure.blob_sink import BlobSink
+from data_bootstrap.azure.private_endpoints import (
+    ApprovalPlan,
+    StorageAccountArm,
+    apply_approval,
+    plan_approval,
+    snowflake_endpoint,
+)
+from data_bootstrap.engines import ImportJob, Prepared
 from data_bootstrap.errors import BootstrapError
+from data_bootstrap.progress import ProgressPrinter, Reporter
 from data_bootstrap.publishing.contract import contract_error
-from data_bootstrap.publishing.fingerprint import warehouse_fingerprint
+from data_bootstrap.publishing.fingerprint import FINGERPRINT_TAG, warehouse_fingerprint
 from data_bootstrap.publishing.layout import ImportTarget, PartFile
 from data_bootstrap.snowflake.integration import (
     Observed,
     SnowflakeSqlError,
     UnloadLocation,
     UnloadObjects,
+    apply_objects,
     integration_differences,
     observe,
+    statements,
 )
+from data_bootstrap.snowflake.source import SnowflakeParams, SnowflakeSource
 from data_bootstrap.snowflake.unload_sql import (
+    HASH_AGG,
     PRIVATELINK_ENDPOINTS_SQL,
     ResultColumn,
     WarehouseCheck,
     copy_into_sql,
+    fingerprint_sql,
+    provision_endpoint_sql,
     schema_of,
 )
 from stacks.config import DataContractSection, EnvironmentConfig
@@ -194,3 +214,172 @@ def _refuse_drift(objects: UnloadObjects, observed: Observed) -> None:
         )
     if observed.stage is None:
         raise BootstrapError(f"stage {objects.stage} does not exist", "run `data_bootstrap apply --step unload`")
+
+
+def fingerprint_of(warehouse: Warehouse, target: ImportTarget) -> tuple[str, int]:
+    """(warehouse fingerprint, rows) without the contract: what the stream engine stamps its versions
+    with, so the same data imported by either engine is found by the other (``publishing.fingerprint``)."""
+    columns = warehouse.describe(target.query)
+    (row,) = warehouse.rows(fingerprint_sql(target.query, warehouse.hash_expression(columns)))
+    rows, row_hash = list(row.values())[:2]
+    fingerprint = warehouse_fingerprint(target, schema=schema_of(columns), rows=int(rows), row_hash=str(row_hash))
+    return fingerprint, int(rows)
+
+
+def connector_fingerprint(job: ImportJob) -> tuple[str, int]:
+    """The stream engine's fingerprint on Snowflake: two statements (describe, one aggregate) before its read."""
+    warehouse = ConnectorWarehouse(job.snowflake(), warehouse=job.config.snowflake.warehouse)
+    try:
+        return fingerprint_of(warehouse, job.target)
+    finally:
+        warehouse.close()
+
+
+class ConnectorWarehouse:
+    """The production ``Warehouse``: one Snowflake session (key-pair auth) on ``[unload].warehouse``."""
+
+    def __init__(self, params: SnowflakeParams, *, warehouse: str) -> None:
+        coordinates = dataclasses.replace(params.coordinates, warehouse=warehouse or params.coordinates.warehouse)
+        self._connection = SnowflakeSource(params=dataclasses.replace(params, coordinates=coordinates), query="").open()
+
+    def describe(self, sql: str) -> list[ResultColumn]:
+        try:
+            return [ResultColumn.from_metadata(m) for m in self._connection.cursor().describe(sql)]
+        except ProgrammingError as error:
+            raise SnowflakeSqlError(error.errno or 0, error.msg or str(error)) from None
+
+    def rows(self, sql: str) -> list[dict[str, Any]]:
+        try:
+            found = self._connection.cursor(DictCursor).execute(sql).fetchall()
+        except ProgrammingError as error:
+            raise SnowflakeSqlError(error.errno or 0, error.msg or str(error)) from None
+        return [{str(k).upper(): v for k, v in row.items()} for row in found]
+
+    def hash_expression(self, columns: Sequence[ResultColumn]) -> str:
+        return HASH_AGG
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+class Endpoints(Protocol):
+    """Snowflake's private endpoint to the storage account: what plan says, what apply does."""
+
+    def plan(self, job: ImportJob, info: Any) -> str: ...
+
+    def approve(self, job: ImportJob, info: Any) -> str: ...
+
+
+class ArmEndpoints:
+    """Production: the storage account's private endpoint connections through ARM."""
+
+    def _plan(self, job: ImportJob, info: Any) -> tuple[StorageAccountArm, ApprovalPlan]:
+        if job.storage is None:
+            raise BootstrapError("the unload engine needs the storage account's ARM ID", "run it through the CLI")
+        arm = job.storage.arm()
+        endpoint = snowflake_endpoint(info, account_id=job.storage.resource_id)
+        host = f"{job.sink.account_name}.blob.core.windows.net"
+        provision = provision_endpoint_sql(storage_account_id=job.storage.resource_id, blob_host=host)
+        return arm, plan_approval(arm, endpoint, provision_sql=provision)
+
+    def plan(self, job: ImportJob, info: Any) -> str:
+        return self._plan(job, info)[1].render()
+
+    def approve(self, job: ImportJob, info: Any) -> str:
+        arm, plan = self._plan(job, info)
+        changed = apply_approval(arm, plan)
+        return plan.render() + (": done" if changed else "")
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnloadEngine:
+    """Snowflake unloads in parallel straight into the run folder; nothing passes through this process."""
+
+    name = ENGINE
+    connect: Callable[[ImportJob], Warehouse] = lambda job: ConnectorWarehouse(
+        job.snowflake(), warehouse=job.config.unload.warehouse
+    )
+    endpoints: Endpoints = dataclasses.field(default_factory=ArmEndpoints)
+
+    def objects(self, job: ImportJob) -> UnloadObjects:
+        return unload_objects(
+            job.config,
+            storage_account=job.sink.account_name,
+            container=job.sink.container_name,
+            tenant_id=job.storage.tenant_id if job.storage is not None else "",
+        )
+
+    def plan_details(self, job: ImportJob) -> list[str]:
+        """Reads the integration, the stage and the endpoint state; shows the DDL and the approval apply
+        would run. Signs in to Snowflake (plan reads the key, as the connection step does)."""
+        objects, u = self.objects(job), job.config.unload
+        warehouse = self.connect(job)
+        try:
+            ddl, notes = statements(objects, observe(objects, warehouse))
+            lines = [*notes, *(f"run: {statement}" for statement in ddl)] or [
+                f"storage integration {objects.integration} and stage {objects.stage}: unchanged"
+            ]
+            (info,) = warehouse.rows(PRIVATELINK_ENDPOINTS_SQL)
+            lines.append(self.endpoints.plan(job, info["INFO"]))
+        finally:
+            _close(warehouse)
+        return [
+            *lines,
+            f"check [data_contract] ({len(job.config.data_contract.columns)} columns), count and HASH_AGG the rows "
+            f"of {job.target.query!r} in warehouse {u.warehouse or job.config.snowflake.warehouse}",
+            f"COPY INTO @{objects.stage}/<content-version>/<run>/part (Parquet, MAX_FILE_SIZE {u.max_file_size:,})",
+        ]
+
+    def preflight(self, job: ImportJob) -> None:
+        """Makes the declared state true where our identities may (the stage; approving Snowflake's pending
+        connection), then refuses in one line whatever still differs, before any data is written."""
+        objects = self.objects(job)
+        warehouse = self.connect(job)
+        try:
+            if not objects.tenant_id:
+                preflight_snowflake(warehouse, objects)  # refuses: no tenant
+            apply_objects(objects, warehouse, role=job.config.snowflake.role)
+            info = preflight_snowflake(warehouse, objects)
+            self.endpoints.approve(job, info["INFO"])
+        finally:
+            _close(warehouse)
+
+    def prepare(self, job: ImportJob, *, scratch: Path, progress: ProgressPrinter) -> Prepared:
+        objects = self.objects(job)
+        warehouse = self.connect(job)
+        try:
+            with progress.phase("checking the rows in Snowflake") as report:
+                measured = measure(warehouse, target=job.target, contract=job.config.data_contract)
+                report.advance(rows=measured.rows)
+        except BaseException:
+            _close(warehouse)
+            raise
+
+        def write_parts(folder: str, sink: BlobSink, report: Reporter) -> tuple[PartFile, ...]:
+            parts = unload_parts(
+                warehouse,
+                objects=objects,
+                target=job.target,
+                folder=folder,
+                sink=sink,
+                max_file_size=job.config.unload.max_file_size,
+                expected_rows=measured.rows,
+            )
+            report.advance(nbytes=sum(part.bytes for part in parts))
+            return parts
+
+        return Prepared(
+            engine=ENGINE,
+            version=measured.version,
+            rows=measured.rows,
+            schema=measured.schema,
+            write_parts=write_parts,
+            close=lambda: _close(warehouse),
+            tags={FINGERPRINT_TAG: measured.version, "engine": ENGINE},
+        )
+
+
+def _close(warehouse: Warehouse) -> None:
+    close = getattr(warehouse, "close", None)
+    if close is not None:
+        close()

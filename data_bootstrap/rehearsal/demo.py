@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import signal
 import sys
 import tempfile
@@ -32,7 +33,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from data_bootstrap.azure.asset_loading import load_asset_from_container
 from data_bootstrap.azure.blob_sink import BlobSink
-from data_bootstrap.engines import ImportJob, engine_for
+from data_bootstrap.engines import ENGINES, ImportEngine, ImportJob, engine_for
+from data_bootstrap.engines.stream import StreamEngine
 from data_bootstrap.errors import BootstrapError
 from data_bootstrap.progress import ProgressPrinter, Reporter
 from data_bootstrap.publishing.layout import import_target
@@ -41,6 +43,12 @@ from data_bootstrap.publishing.verify import verify_asset
 from data_bootstrap.rehearsal.emulators import FakesnowServer, local_emulators
 from data_bootstrap.rehearsal.local_catalog import LocalAssetCatalog
 from data_bootstrap.rehearsal.synthetic import house_price_batches, seed_fakesnow
+from data_bootstrap.rehearsal.unload_standin import (
+    STANDIN_LABEL,
+    standin_engine,
+    standin_fingerprint,
+    standin_storage,
+)
 from data_bootstrap.settings import REPO_ROOT, load_config
 from data_bootstrap.snowflake.source import SnowflakeParams, snowflake_coordinates
 from stacks.config import EnvironmentConfig
@@ -103,7 +111,9 @@ def rehearse(args: argparse.Namespace, *, progress: ProgressPrinter) -> tuple[Im
     if not azurite_dir.exists():  # the catalog must not point at blobs that are gone
         catalog.path.unlink(missing_ok=True)
     log = progress.console
-    target, engine = import_target(config), engine_for(config)
+    if args.engine:
+        config = dataclasses.replace(config, data_asset=dataclasses.replace(config.data_asset, engine=args.engine))
+    target = import_target(config)
     with local_emulators(azurite_location=azurite_dir) as (snow, blob):
         log.print(f"fakesnow on port {snow.port}, Azurite on port {blob.port}", highlight=False)
         seed_table(
@@ -114,7 +124,10 @@ def rehearse(args: argparse.Namespace, *, progress: ProgressPrinter) -> tuple[Im
         )
         container = raw_container(blob.connection_string)
         sink = BlobSink(container=container)
-        job = ImportJob(config=config, target=target, sink=sink, snowflake=lambda: params)
+        engine = rehearsal_engine(config, snow, state=state, progress=progress)
+        job = ImportJob(
+            config=config, target=target, sink=sink, snowflake=lambda: params, storage=standin_storage(sink)
+        )
         result = import_with(engine, job, registry=catalog, progress=progress, workdir=state)
         with tempfile.TemporaryDirectory(prefix="demo-download-", dir=state) as downloads:
             ok = verify_asset(
@@ -130,12 +143,28 @@ def rehearse(args: argparse.Namespace, *, progress: ProgressPrinter) -> tuple[Im
     return result, ok
 
 
+def rehearsal_engine(
+    config: EnvironmentConfig, snow: FakesnowServer, *, state: Path, progress: ProgressPrinter
+) -> ImportEngine:
+    """``engine_for``, except that what needs Snowflake itself goes through the stand-in (fakesnow cannot
+    COPY INTO an Azure stage nor run HASH_AGG): the unload engine's warehouse side and the stream engine's
+    warehouse fingerprint. Same engine code and SQL; the unload stand-in is labelled on stderr."""
+    if config.data_asset.engine == "unload":
+        progress.console.print(STANDIN_LABEL, highlight=False, markup=False, soft_wrap=True)
+        return standin_engine(snow.connect_args(), scratch=state)
+    engine = engine_for(config)
+    if isinstance(engine, StreamEngine):  # its warehouse fingerprint, through the stand-in too
+        return dataclasses.replace(engine, fingerprint=standin_fingerprint(snow.connect_args(), scratch=state))
+    return engine
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m data_bootstrap.rehearsal.demo", description=__doc__.splitlines()[0])
     top.add_argument("--rows", type=int, default=100_000, help="synthetic rows to seed (default 100000)")
     top.add_argument("--seed", type=int, default=42, help="random seed of the synthetic table (default 42)")
     top.add_argument("--env", default="dev", help="config whose [snowflake] and [data_asset] to use (default dev)")
     top.add_argument("--config", type=Path, help="environment config (default: config/<env>.toml)")
+    top.add_argument("--engine", choices=ENGINES, help="import engine (default: [data_asset].engine of the config)")
     top.add_argument("--state-dir", type=Path, default=REPO_ROOT / ".demo", help="emulator state and catalog")
     top.add_argument("--profile-dir", type=Path, default=Path("profile"), help="data profile folder (default profile/)")
     top.add_argument("--debug", action="store_true", help="show tracebacks")

@@ -25,7 +25,7 @@ Never imported by the production path (``engines.engine_for`` picks ``engines.un
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,10 @@ from snowflake.connector import DictCursor
 from snowflake.connector.errors import ProgrammingError
 
 from data_bootstrap.azure.blob_sink import BlobSink
+from data_bootstrap.azure.private_endpoints import storage_account_id
+from data_bootstrap.engines import ImportJob, StorageAccount
+from data_bootstrap.engines.unload import UnloadEngine, fingerprint_of
+from data_bootstrap.errors import BootstrapError
 from data_bootstrap.snowflake.integration import DOES_NOT_EXIST, SnowflakeSqlError, UnloadObjects
 from data_bootstrap.snowflake.unload_sql import ResultColumn, ident
 
@@ -83,6 +87,9 @@ class StandinWarehouse:
     account: StandinAccount
     scratch: Path
     statements: list[str] = field(default_factory=list)  # every statement the engine sent, in order
+
+    def close(self) -> None:
+        self.connection.close()
 
     def describe(self, sql: str) -> list[ResultColumn]:
         self.statements.append(f"DESCRIBE {sql}")
@@ -173,3 +180,64 @@ def standin_connection(connect_args: dict[str, Any], *, database: str, schema: s
         schema=schema,
         **connect_args,
     )
+
+
+class StandinEndpoints:
+    """The stand-in's private endpoint: approved exactly when ``StandinAccount`` says so (no ARM here)."""
+
+    def plan(self, job: ImportJob, info: Any) -> str:
+        return f"private endpoint connection (stand-in): {info[0]['status'].lower() if info else 'missing'}"
+
+    def approve(self, job: ImportJob, info: Any) -> str:
+        if not info or info[0]["status"] != "Approved":
+            raise BootstrapError("Snowflake's private endpoint (stand-in) is not approved", "approve it (stand-in)")
+        return self.plan(job, info)
+
+
+STANDIN_TENANT = "00000000-0000-0000-0000-00000000a2e1"  # Azurite has no tenant; the integration's DDL needs one
+
+
+def standin_storage(sink: BlobSink) -> StorageAccount:
+    def no_arm() -> Any:
+        raise BootstrapError("the rehearsal has no ARM", "the stand-in answers the private endpoint itself")
+
+    resource_id = storage_account_id(subscription_id="rehearsal", resource_group="azurite", account=sink.account_name)
+    return StorageAccount(resource_id=resource_id, tenant_id=STANDIN_TENANT, arm=no_arm)
+
+
+def _standin_warehouse(
+    job: ImportJob, connect_args: dict[str, Any], *, scratch: Path, account: StandinAccount | None
+) -> StandinWarehouse:
+    s = job.config.snowflake
+    objects = UnloadEngine().objects(job)
+    account_id = job.storage.resource_id if job.storage else ""
+    return StandinWarehouse(
+        connection=standin_connection(connect_args, database=s.database, schema=s.schema),
+        objects=objects,
+        sink=job.sink,
+        account=account or StandinAccount.as_declared(objects, storage_account_id=account_id),
+        scratch=scratch,
+    )
+
+
+def standin_engine(
+    connect_args: dict[str, Any], *, scratch: Path, account: StandinAccount | None = None
+) -> UnloadEngine:
+    """The unload engine with its Snowflake side stood in: same code, same SQL, fakesnow + Azurite underneath."""
+    return UnloadEngine(
+        connect=lambda job: _standin_warehouse(job, connect_args, scratch=scratch, account=account),
+        endpoints=StandinEndpoints(),
+    )
+
+
+def standin_fingerprint(connect_args: dict[str, Any], *, scratch: Path) -> Callable[[ImportJob], tuple[str, int]]:
+    """The stream engine's warehouse fingerprint, computed by the stand-in (its HASH_AGG stand-in included)."""
+
+    def fingerprint(job: ImportJob) -> tuple[str, int]:
+        warehouse = _standin_warehouse(job, connect_args, scratch=scratch, account=None)
+        try:
+            return fingerprint_of(warehouse, job.target)
+        finally:
+            warehouse.close()
+
+    return fingerprint

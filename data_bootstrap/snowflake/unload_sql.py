@@ -169,8 +169,8 @@ class WarehouseCheck:
 
     @property
     def sql(self) -> str:
-        selects = ["COUNT(*) AS ROW_COUNT", f"{self.hash_expression} AS ROW_HASH", *self._selects]
-        return f"SELECT {', '.join(selects)} FROM ({nested(self.query)}) AS q"
+        head = fingerprint_sql(self.query, self.hash_expression).split(" FROM (", 1)[0]
+        return f"{', '.join([head, *self._selects])} FROM ({nested(self.query)}) AS q"
 
     def read(self, row: Sequence[Any]) -> tuple[int, str, list[str]]:
         """(rows, the hash as text, contract problems) from the query's single result row."""
@@ -205,6 +205,11 @@ def _problem(measure: _Measure, values: Mapping[str, Any], bounds: Mapping[str, 
         if measure.what == "max" and high_text and number > float(high_text):
             return [f"column {name!r} has maximum {number:g}, expected <= {float(high_text):g}"]
     return []
+
+
+def fingerprint_sql(query: str, hash_expression: str = HASH_AGG) -> str:
+    """Rows and HASH_AGG only: the fingerprint without the contract (the stream engine's tag)."""
+    return f"SELECT COUNT(*) AS ROW_COUNT, {hash_expression} AS ROW_HASH FROM ({nested(query)}) AS q"
 
 
 def copy_into_sql(*, stage: str, folder: str, query: str, max_file_size: int) -> str:

@@ -109,7 +109,7 @@ def import_job(settings: Settings, runtime: Runtime, *, step: Step) -> ImportJob
             spec.name, ml_client=runtime.ml_client, secret_client=runtime.secret_client, extra=runtime.snowflake_extra
         )
 
-    o = settings.outputs
+    o, factory = settings.outputs, runtime.warehouse_factory
     account_id = storage_account_id(
         subscription_id=o.subscription_id, resource_group=o.resource_group_name, account=o.storage_account_name
     )
@@ -118,6 +118,7 @@ def import_job(settings: Settings, runtime: Runtime, *, step: Step) -> ImportJob
         target=import_target(settings.config),
         sink=BlobSink(container=runtime.container()),
         snowflake=snowflake_params,
+        warehouse=None if factory is None else lambda name: factory(snowflake_params(), name),
         storage=StorageAccount(
             resource_id=account_id, tenant_id=o.tenant_id, arm=lambda: runtime.storage_arm(account_id)
         ),

@@ -22,6 +22,8 @@ from data_bootstrap.settings import StackOutputs
 
 if TYPE_CHECKING:
     from data_bootstrap.azure.private_endpoints import StorageAccountArm
+    from data_bootstrap.engines.unload import Warehouse
+    from data_bootstrap.snowflake.source import SnowflakeParams
 
 
 @dataclass(kw_only=True)
@@ -34,6 +36,8 @@ class Runtime:
     snowflake_extra: Mapping[str, Any] = field(default_factory=dict)
     asset_loader: Callable[[AssetRef, StackOutputs], pd.DataFrame] = load_asset_with_mltable
     arm_options: Mapping[str, Any] = field(default_factory=dict)  # ARM endpoint/transport (tests: a local server)
+    # a Snowflake session for SQL run in the warehouse; None: the connector (tests: fakesnow's stand-in)
+    warehouse_factory: Callable[[SnowflakeParams, str], Warehouse] | None = None
 
     @cached_property
     def credential(self) -> TokenCredential:

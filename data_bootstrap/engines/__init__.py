@@ -22,6 +22,7 @@ from stacks.config import ImportEngine as EngineName
 if TYPE_CHECKING:  # type-only: keeps ``engine_for`` importable without pyarrow or the Snowflake connector
     from data_bootstrap.azure.blob_sink import BlobSink
     from data_bootstrap.azure.private_endpoints import StorageAccountArm
+    from data_bootstrap.engines.unload import Warehouse
     from data_bootstrap.progress import ProgressPrinter, Reporter
     from data_bootstrap.publishing.layout import ImportTarget, PartFile
     from data_bootstrap.snowflake.source import SnowflakeParams
@@ -41,6 +42,9 @@ class ImportJob:
     # resolves the key only when called (Key Vault on Azure), so `plan` never reads a secret
     snowflake: Callable[[], SnowflakeParams] = field(repr=False)
     storage: StorageAccount | None = None  # the raw storage account in ARM (the unload engine); None in the rehearsal
+    # opens a Snowflake session on the named warehouse ('' = snowflake.warehouse) for SQL that runs in the
+    # warehouse (the unload engine, the warehouse fingerprint); None: the connector with ``snowflake()``
+    warehouse: Callable[[str], Warehouse] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,9 +91,9 @@ def engine_for(config: EnvironmentConfig) -> ImportEngine:
     name = config.data_asset.engine
     if name == "stream":
         from data_bootstrap.engines.stream import StreamEngine
-        from data_bootstrap.engines.unload import connector_fingerprint
+        from data_bootstrap.engines.unload import warehouse_fingerprint_of
 
-        return StreamEngine(fingerprint=connector_fingerprint)
+        return StreamEngine(fingerprint=warehouse_fingerprint_of)
     if name == "unload":
         from data_bootstrap.engines.unload import UnloadEngine
 

@@ -138,7 +138,7 @@ class StreamEngine:
     name = "stream"
     rows_per_file: int = ROWS_PER_FILE
     batches: Batches = snowflake_batches  # the benchmark wraps it to time the query
-    # (warehouse fingerprint, rows) computed in Snowflake before the read (``publishing.fingerprint``);
+    # (warehouse fingerprint, rows) computed in Snowflake after the read (``publishing.fingerprint``);
     # engine_for sets the Snowflake one, the rehearsal the stand-in's; None: versions stay untagged
     fingerprint: Callable[[ImportJob], tuple[str, int]] | None = None
 
@@ -154,7 +154,6 @@ class StreamEngine:
         """Nothing beyond the storage access check every engine gets: the runner reaches both ends."""
 
     def prepare(self, job: ImportJob, *, scratch: Path, progress: ProgressPrinter) -> Prepared:
-        fingerprint = self._fingerprint(job, progress)
         spill = spill_to_parquet(
             self.batches(job.snowflake(), job.target.query),
             workdir=scratch,
@@ -164,6 +163,7 @@ class StreamEngine:
             rows_per_file=self.rows_per_file,
         )
         prepared = spill.prepared()
+        fingerprint = self._fingerprint(job, progress)  # after the read: a bad query fails there, in one line
         if fingerprint is None:
             return prepared
         if fingerprint[1] != spill.rows:  # the table changed between the two reads: the tag would lie

@@ -226,13 +226,20 @@ def fingerprint_of(warehouse: Warehouse, target: ImportTarget) -> tuple[str, int
     return fingerprint, int(rows)
 
 
-def connector_fingerprint(job: ImportJob) -> tuple[str, int]:
-    """The stream engine's fingerprint on Snowflake: two statements (describe, one aggregate) before its read."""
-    warehouse = ConnectorWarehouse(job.snowflake(), warehouse=job.config.snowflake.warehouse)
+def open_warehouse(job: ImportJob, name: str) -> Warehouse:
+    """A session on warehouse ``name`` ('' = snowflake.warehouse): the job's, else the connector's."""
+    if job.warehouse is not None:
+        return job.warehouse(name)
+    return ConnectorWarehouse(job.snowflake(), warehouse=name)
+
+
+def warehouse_fingerprint_of(job: ImportJob) -> tuple[str, int]:
+    """The stream engine's fingerprint: two statements (describe, one aggregate) in the warehouse."""
+    warehouse = open_warehouse(job, "")
     try:
         return fingerprint_of(warehouse, job.target)
     finally:
-        warehouse.close()
+        _close(warehouse)
 
 
 class ConnectorWarehouse:
@@ -296,9 +303,7 @@ class UnloadEngine:
     """Snowflake unloads in parallel straight into the run folder; nothing passes through this process."""
 
     name = ENGINE
-    connect: Callable[[ImportJob], Warehouse] = lambda job: ConnectorWarehouse(
-        job.snowflake(), warehouse=job.config.unload.warehouse
-    )
+    connect: Callable[[ImportJob], Warehouse] = lambda job: open_warehouse(job, job.config.unload.warehouse)
     endpoints: Endpoints = dataclasses.field(default_factory=ArmEndpoints)
 
     def objects(self, job: ImportJob) -> UnloadObjects:

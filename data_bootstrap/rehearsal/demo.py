@@ -34,7 +34,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from data_bootstrap.azure.asset_loading import load_asset_from_container
 from data_bootstrap.azure.blob_sink import BlobSink
 from data_bootstrap.engines import ENGINES, ImportEngine, ImportJob, engine_for
-from data_bootstrap.engines.stream import StreamEngine
 from data_bootstrap.errors import BootstrapError
 from data_bootstrap.progress import ProgressPrinter, Reporter
 from data_bootstrap.publishing.layout import import_target
@@ -46,8 +45,8 @@ from data_bootstrap.rehearsal.synthetic import house_price_batches, seed_fakesno
 from data_bootstrap.rehearsal.unload_standin import (
     STANDIN_LABEL,
     standin_engine,
-    standin_fingerprint,
     standin_storage,
+    standin_warehouses,
 )
 from data_bootstrap.settings import REPO_ROOT, load_config
 from data_bootstrap.snowflake.source import SnowflakeParams, snowflake_coordinates
@@ -124,9 +123,11 @@ def rehearse(args: argparse.Namespace, *, progress: ProgressPrinter) -> tuple[Im
         )
         container = raw_container(blob.connection_string)
         sink = BlobSink(container=container)
-        engine = rehearsal_engine(config, snow, state=state, progress=progress)
+        engine = rehearsal_engine(config, progress=progress)
+        storage = standin_storage(sink)
+        warehouses = standin_warehouses(snow.connect_args(), config=config, sink=sink, storage=storage, scratch=state)
         job = ImportJob(
-            config=config, target=target, sink=sink, snowflake=lambda: params, storage=standin_storage(sink)
+            config=config, target=target, sink=sink, snowflake=lambda: params, storage=storage, warehouse=warehouses
         )
         result = import_with(engine, job, registry=catalog, progress=progress, workdir=state)
         with tempfile.TemporaryDirectory(prefix="demo-download-", dir=state) as downloads:
@@ -143,19 +144,14 @@ def rehearse(args: argparse.Namespace, *, progress: ProgressPrinter) -> tuple[Im
     return result, ok
 
 
-def rehearsal_engine(
-    config: EnvironmentConfig, snow: FakesnowServer, *, state: Path, progress: ProgressPrinter
-) -> ImportEngine:
-    """``engine_for``, except that what needs Snowflake itself goes through the stand-in (fakesnow cannot
-    COPY INTO an Azure stage nor run HASH_AGG): the unload engine's warehouse side and the stream engine's
-    warehouse fingerprint. Same engine code and SQL; the unload stand-in is labelled on stderr."""
+def rehearsal_engine(config: EnvironmentConfig, *, progress: ProgressPrinter) -> ImportEngine:
+    """``engine_for``, except that the unload engine's private endpoint is the stand-in's. What runs in the
+    warehouse (the unload, the check query, the stream engine's fingerprint) goes to the stand-in through
+    ``ImportJob.warehouse`` (fakesnow cannot COPY INTO an Azure stage nor run HASH_AGG)."""
     if config.data_asset.engine == "unload":
         progress.console.print(STANDIN_LABEL, highlight=False, markup=False, soft_wrap=True)
-        return standin_engine(snow.connect_args(), scratch=state)
-    engine = engine_for(config)
-    if isinstance(engine, StreamEngine):  # its warehouse fingerprint, through the stand-in too
-        return dataclasses.replace(engine, fingerprint=standin_fingerprint(snow.connect_args(), scratch=state))
-    return engine
+        return standin_engine()
+    return engine_for(config)
 
 
 def parser() -> argparse.ArgumentParser:

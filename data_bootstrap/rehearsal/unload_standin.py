@@ -38,12 +38,27 @@ from snowflake.connector.errors import ProgrammingError
 from data_bootstrap.azure.blob_sink import BlobSink
 from data_bootstrap.azure.private_endpoints import storage_account_id
 from data_bootstrap.engines import ImportJob, StorageAccount
-from data_bootstrap.engines.unload import UnloadEngine, fingerprint_of
+from data_bootstrap.engines.unload import ConnectorWarehouse, UnloadEngine, unload_objects
 from data_bootstrap.errors import BootstrapError
 from data_bootstrap.snowflake.integration import DOES_NOT_EXIST, SnowflakeSqlError, UnloadObjects
 from data_bootstrap.snowflake.unload_sql import ResultColumn, ident
+from stacks.config import EnvironmentConfig
 
 STANDIN_LABEL = "unload STAND-IN: fakesnow runs the query and this process writes the parts (Snowflake does on Azure)"
+
+
+def standin_hash(columns: Sequence[ResultColumn]) -> str:
+    """HASH_AGG(*) as fakesnow (DuckDB) can run it: a multiset hash of the rows (see the module docstring)."""
+    row = f"HASH({', '.join(ident(c.name) for c in columns)})"
+    return f"SUM(({row} >> 32)::BIGINT) || ':' || SUM(({row} & 4294967295)::BIGINT)"
+
+
+class FakesnowWarehouse(ConnectorWarehouse):
+    """The connector's session on fakesnow with ``standin_hash`` for HASH_AGG: the CLI tests' runtime
+    uses it for the warehouse fingerprint."""
+
+    def hash_expression(self, columns: Sequence[ResultColumn]) -> str:
+        return standin_hash(columns)
 
 
 @dataclass(kw_only=True)
@@ -99,8 +114,7 @@ class StandinWarehouse:
             raise SnowflakeSqlError(error.errno or 0, error.msg or str(error)) from None
 
     def hash_expression(self, columns: Sequence[ResultColumn]) -> str:
-        row = f"HASH({', '.join(ident(c.name) for c in columns)})"
-        return f"SUM(({row} >> 32)::BIGINT) || ':' || SUM(({row} & 4294967295)::BIGINT)"
+        return standin_hash(columns)
 
     def rows(self, sql: str) -> list[dict[str, Any]]:
         self.statements.append(sql)
@@ -205,39 +219,34 @@ def standin_storage(sink: BlobSink) -> StorageAccount:
     return StorageAccount(resource_id=resource_id, tenant_id=STANDIN_TENANT, arm=no_arm)
 
 
-def _standin_warehouse(
-    job: ImportJob, connect_args: dict[str, Any], *, scratch: Path, account: StandinAccount | None
-) -> StandinWarehouse:
-    s = job.config.snowflake
-    objects = UnloadEngine().objects(job)
-    account_id = job.storage.resource_id if job.storage else ""
-    return StandinWarehouse(
-        connection=standin_connection(connect_args, database=s.database, schema=s.schema),
-        objects=objects,
-        sink=job.sink,
-        account=account or StandinAccount.as_declared(objects, storage_account_id=account_id),
-        scratch=scratch,
+def standin_warehouses(
+    connect_args: dict[str, Any],
+    *,
+    config: EnvironmentConfig,
+    sink: BlobSink,
+    storage: StorageAccount,
+    scratch: Path,
+    account: StandinAccount | None = None,
+) -> Callable[[str], StandinWarehouse]:
+    """``ImportJob.warehouse`` for the rehearsal: every session is the stand-in on fakesnow + Azurite."""
+    objects = unload_objects(
+        config, storage_account=sink.account_name, container=sink.container_name, tenant_id=storage.tenant_id
     )
+    declared = account or StandinAccount.as_declared(objects, storage_account_id=storage.resource_id)
+
+    def open_session(name: str) -> StandinWarehouse:
+        s = config.snowflake
+        return StandinWarehouse(
+            connection=standin_connection(connect_args, database=s.database, schema=s.schema),
+            objects=objects,
+            sink=sink,
+            account=declared,
+            scratch=scratch,
+        )
+
+    return open_session
 
 
-def standin_engine(
-    connect_args: dict[str, Any], *, scratch: Path, account: StandinAccount | None = None
-) -> UnloadEngine:
-    """The unload engine with its Snowflake side stood in: same code, same SQL, fakesnow + Azurite underneath."""
-    return UnloadEngine(
-        connect=lambda job: _standin_warehouse(job, connect_args, scratch=scratch, account=account),
-        endpoints=StandinEndpoints(),
-    )
-
-
-def standin_fingerprint(connect_args: dict[str, Any], *, scratch: Path) -> Callable[[ImportJob], tuple[str, int]]:
-    """The stream engine's warehouse fingerprint, computed by the stand-in (its HASH_AGG stand-in included)."""
-
-    def fingerprint(job: ImportJob) -> tuple[str, int]:
-        warehouse = _standin_warehouse(job, connect_args, scratch=scratch, account=None)
-        try:
-            return fingerprint_of(warehouse, job.target)
-        finally:
-            warehouse.close()
-
-    return fingerprint
+def standin_engine() -> UnloadEngine:
+    """The unload engine whose private endpoint is the stand-in's (its warehouse comes with the job)."""
+    return UnloadEngine(endpoints=StandinEndpoints())

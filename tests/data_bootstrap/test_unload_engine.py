@@ -6,6 +6,7 @@ refusals (issue 17 items 1, 3, 4)."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,13 +15,29 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 from azure.storage.blob import ContainerClient
+from rich.console import Console
 
 from data_bootstrap.azure.blob_sink import BlobSink
+from data_bootstrap.engines import ImportEngine, ImportJob, engine_for
 from data_bootstrap.engines.unload import measure, preflight_snowflake, unload_parts
 from data_bootstrap.errors import BootstrapError
-from data_bootstrap.publishing.layout import ImportTarget
+from data_bootstrap.progress import ProgressPrinter
+from data_bootstrap.publishing.fingerprint import FINGERPRINT_TAG
+from data_bootstrap.publishing.layout import ImportTarget, import_target
+from data_bootstrap.publishing.publish import import_with, read_manifest
+from data_bootstrap.rehearsal.demo import ephemeral_key_der
 from data_bootstrap.rehearsal.emulators import FakesnowServer
-from data_bootstrap.rehearsal.unload_standin import StandinAccount, StandinWarehouse, standin_connection
+from data_bootstrap.rehearsal.local_catalog import LocalAssetCatalog
+from data_bootstrap.rehearsal.unload_standin import (
+    StandinAccount,
+    StandinWarehouse,
+    standin_connection,
+    standin_engine,
+    standin_storage,
+    standin_warehouses,
+)
+from data_bootstrap.settings import REPO_ROOT, load_config
+from data_bootstrap.snowflake.source import SnowflakeParams, snowflake_coordinates
 from stacks.config import DataContractSection
 from tests.data_bootstrap.bootstrap_fakes import ROWS, TABLE
 from tests.data_bootstrap.test_unload_sql import OBJECTS
@@ -193,3 +210,75 @@ def test_refuses_without_the_tenant(warehouse: StandinWarehouse) -> None:
 def test_passes_when_everything_is_as_declared(warehouse: StandinWarehouse) -> None:
     info = preflight_snowflake(warehouse, OBJECTS)
     assert info["INFO"][0]["provider_resource_id"] == ACCOUNT_ID
+
+
+@pytest.fixture
+def rehearsal_job(fakesnow: FakesnowServer, container: ContainerClient, tmp_path: Path) -> ImportJob:
+    config = load_config(REPO_ROOT / "config" / "dev.toml", env="dev")
+    sink = BlobSink(container=container)
+    storage = standin_storage(sink)
+    params = SnowflakeParams(
+        coordinates=snowflake_coordinates(config), private_key_der=ephemeral_key_der(), extra=fakesnow.connect_args()
+    )
+    warehouses = standin_warehouses(
+        fakesnow.connect_args(), config=config, sink=sink, storage=storage, scratch=tmp_path
+    )
+    return ImportJob(
+        config=config,
+        target=import_target(config),
+        sink=sink,
+        snowflake=lambda: params,
+        storage=storage,
+        warehouse=warehouses,
+    )
+
+
+def quiet() -> ProgressPrinter:
+    return ProgressPrinter(console=Console(stderr=True, quiet=True))
+
+
+def test_the_unload_engine_publishes_the_same_layout_and_a_rerun_reuses(
+    rehearsal_job: ImportJob, container: ContainerClient, tmp_path: Path
+) -> None:
+    catalog = LocalAssetCatalog(path=tmp_path / "catalog.json")
+    first = import_with(standin_engine(), rehearsal_job, registry=catalog, progress=quiet(), workdir=tmp_path)
+    assert first.created and first.rows == ROWS
+    manifest = read_manifest(rehearsal_job.sink, first.asset.folder)
+    assert manifest is not None and manifest.version == first.asset.version and manifest.rows == ROWS
+    names = {b.name.rsplit("/", 1)[1] for b in container.list_blobs(name_starts_with=first.asset.folder + "/")}
+    assert names == {"MLTable", "_COMPLETE", "_RUN", *(p.name for p in manifest.parts)}
+    assert first.asset.path == f"azureml://datastores/rawdata/paths/{first.asset.folder}/"
+    registered = catalog.get(first.asset.name, first.asset.version)
+    assert registered is not None and registered.tags[FINGERPRINT_TAG] == first.asset.version
+    again = import_with(standin_engine(), rehearsal_job, registry=catalog, progress=quiet(), workdir=tmp_path)
+    assert not again.created and again.asset.version == first.asset.version
+
+
+@pytest.mark.parametrize("order", [("stream", "unload"), ("unload", "stream")])
+def test_the_same_data_through_the_other_engine_reuses_the_version(
+    rehearsal_job: ImportJob, tmp_path: Path, order: tuple[str, str]
+) -> None:
+    """Issue 17 item 1: the two engines compute different versions of the same rows; the warehouse
+    fingerprint both stamp makes the second import find the first's version instead of registering a
+    second 'current' one."""
+    engines: dict[str, ImportEngine] = {"stream": engine_for(rehearsal_job.config), "unload": standin_engine()}
+    catalog = LocalAssetCatalog(path=tmp_path / "catalog.json")
+    first = import_with(engines[order[0]], rehearsal_job, registry=catalog, progress=quiet(), workdir=tmp_path)
+    second = import_with(engines[order[1]], rehearsal_job, registry=catalog, progress=quiet(), workdir=tmp_path)
+    assert first.created and not second.created
+    assert second.asset.version == first.asset.version
+    assert [ref.version for ref in catalog.versions(first.asset.name)] == [first.asset.version]
+
+
+def test_a_stream_import_of_changed_data_is_a_new_version(
+    rehearsal_job: ImportJob, tmp_path: Path, fakesnow: FakesnowServer
+) -> None:
+    catalog = LocalAssetCatalog(path=tmp_path / "catalog.json")
+    first = import_with(standin_engine(), rehearsal_job, registry=catalog, progress=quiet(), workdir=tmp_path)
+    changed = dataclasses.replace(
+        rehearsal_job, target=dataclasses.replace(rehearsal_job.target, query=f"SELECT * FROM {TABLE} WHERE PRICE > 0")
+    )
+    second = import_with(
+        engine_for(rehearsal_job.config), changed, registry=catalog, progress=quiet(), workdir=tmp_path
+    )
+    assert second.created and second.asset.version != first.asset.version

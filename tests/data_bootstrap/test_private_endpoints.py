@@ -11,6 +11,7 @@ import json
 import ssl
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -61,6 +62,7 @@ INFO = json.dumps(
 class FakeArm:
     account: dict[str, Any]
     connections: dict[str, dict[str, Any]]
+    account_id: str = ACCOUNT
     requests: list[tuple[str, str, str, Any, str]] = field(default_factory=list)  # method, path, api, body, auth
     status: int = 200
 
@@ -70,9 +72,9 @@ class FakeArm:
         self.requests.append((method, parts.path, api, json.loads(body) if body else None, auth))
         if self.status != 200:
             return self.status, {"error": {"code": "AuthorizationFailed", "message": "no"}}
-        if method == "GET" and parts.path == ACCOUNT:
+        if method == "GET" and parts.path == self.account_id:
             return 200, self.account
-        if method == "GET" and parts.path == f"{ACCOUNT}/privateEndpointConnections":
+        if method == "GET" and parts.path == f"{self.account_id}/privateEndpointConnections":
             return 200, {"value": list(self.connections.values())}
         name = parts.path.rsplit("/", 1)[1]
         if method == "PUT" and name in self.connections:
@@ -126,15 +128,21 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-@pytest.fixture
-def arm(tmp_path: Path) -> Iterator[tuple[FakeArm, StorageAccountArm]]:
-    fake = FakeArm(
+def pending(account_id: str = ACCOUNT) -> FakeArm:
+    """Snowflake's connection and another one, both pending, on a locked-down account."""
+    return FakeArm(
         account=locked_account(),
         connections={
             "sf": connection("sf", SNOWFLAKE_PE, "Pending"),
             "other": connection("other", OTHER_PE, "Pending"),
         },
+        account_id=account_id,
     )
+
+
+@contextmanager
+def arm_server(fake: FakeArm, directory: Path) -> Iterator[dict[str, Any]]:
+    """Serves ``fake`` over HTTPS on a free port; yields the ``StorageAccountArm`` options that reach it."""
 
     class Handler(BaseHTTPRequestHandler):
         def _serve(self) -> None:
@@ -154,25 +162,29 @@ def arm(tmp_path: Path) -> Iterator[tuple[FakeArm, StorageAccountArm]]:
         def log_message(self, format: str, *args: Any) -> None:
             return
 
-    cert, key = self_signed(tmp_path)
+    cert, key = self_signed(directory)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    client = StorageAccountArm(
-        credential=FakeCredential(),
-        account_id=ACCOUNT,
-        endpoint=f"https://127.0.0.1:{server.server_address[1]}",
-        connection_verify=str(cert),
-        retry_total=0,
-    )
     try:
-        yield fake, client
+        yield {
+            "endpoint": f"https://127.0.0.1:{server.server_address[1]}",
+            "connection_verify": str(cert),
+            "retry_total": 0,
+        }
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def arm(tmp_path: Path) -> Iterator[tuple[FakeArm, StorageAccountArm]]:
+    fake = pending()
+    with arm_server(fake, tmp_path) as options:
+        yield fake, StorageAccountArm(credential=FakeCredential(), account_id=ACCOUNT, **options)
 
 
 def test_approves_only_the_connection_from_snowflakes_endpoint(arm: tuple[FakeArm, StorageAccountArm]) -> None:

@@ -206,10 +206,11 @@ def child_engine(args: argparse.Namespace) -> dict[str, Any]:
     config, _ = demo_config(REPO_ROOT / "config" / "dev.toml", env="dev", engine=args.engine, state=workdir)
     snow, blob = FakesnowServer(port=args.snow_port, pid=0), AzuriteBlob(port=args.blob_port, pid=0)
     sink = BlobSink(container=raw_container(blob.connection_string, args.container))
-    engine, job = local_job(config, snow=snow, sink=sink)
+    progress = ProgressPrinter()
+    engine, job = local_job(config, snow=snow, sink=sink, scratch=workdir, progress=progress)
     catalog = LocalAssetCatalog(path=workdir / "catalog.json")
     started = time.perf_counter()
-    result = import_with(engine, job, registry=catalog, progress=ProgressPrinter(), workdir=workdir)
+    result = import_with(engine, job, registry=catalog, progress=progress, workdir=workdir)
     seconds = time.perf_counter() - started
     assert result.created and result.rows == args.rows, result
     return {"engine": engine.name, "rows": result.rows, "seconds": seconds, "version": result.asset.version}

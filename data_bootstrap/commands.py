@@ -16,9 +16,10 @@ from azure.ai.ml.entities import AzureBlobDatastore
 from data_bootstrap.azure.blob_sink import BlobSink
 from data_bootstrap.azure.datastore import datastore_differences, desired_datastore, get_datastore
 from data_bootstrap.azure.errors import azure_call
+from data_bootstrap.azure.private_endpoints import storage_account_id
 from data_bootstrap.azure.registry import AzureMLAssetRegistry
 from data_bootstrap.azure.runtime import Runtime
-from data_bootstrap.engines import ImportJob, Prepared, engine_for
+from data_bootstrap.engines import ImportJob, Prepared, StorageAccount, engine_for
 from data_bootstrap.progress import ProgressPrinter
 from data_bootstrap.publishing.assets import current
 from data_bootstrap.publishing.layout import import_target
@@ -108,11 +109,19 @@ def import_job(settings: Settings, runtime: Runtime, *, step: Step) -> ImportJob
             spec.name, ml_client=runtime.ml_client, secret_client=runtime.secret_client, extra=runtime.snowflake_extra
         )
 
+    o, factory = settings.outputs, runtime.warehouse_factory
+    account_id = storage_account_id(
+        subscription_id=o.subscription_id, resource_group=o.resource_group_name, account=o.storage_account_name
+    )
     return ImportJob(
         config=settings.config,
         target=import_target(settings.config),
         sink=BlobSink(container=runtime.container()),
         snowflake=snowflake_params,
+        warehouse=None if factory is None else lambda name: factory(snowflake_params(), name),
+        storage=StorageAccount(
+            resource_id=account_id, tenant_id=o.tenant_id, arm=lambda: runtime.storage_arm(account_id)
+        ),
     )
 
 

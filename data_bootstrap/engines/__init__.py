@@ -21,11 +21,13 @@ from stacks.config import ImportEngine as EngineName
 
 if TYPE_CHECKING:  # type-only: keeps ``engine_for`` importable without pyarrow or the Snowflake connector
     from data_bootstrap.azure.blob_sink import BlobSink
+    from data_bootstrap.azure.private_endpoints import StorageAccountArm
+    from data_bootstrap.engines.unload import Warehouse
     from data_bootstrap.progress import ProgressPrinter, Reporter
     from data_bootstrap.publishing.layout import ImportTarget, PartFile
     from data_bootstrap.snowflake.source import SnowflakeParams
 
-__all__ = ["ENGINES", "ImportEngine", "ImportJob", "Prepared", "engine_for"]
+__all__ = ["ENGINES", "ImportEngine", "ImportJob", "Prepared", "StorageAccount", "engine_for"]
 
 ENGINES: tuple[EngineName, ...] = get_args(EngineName)  # what [data_asset].engine accepts
 
@@ -39,6 +41,20 @@ class ImportJob:
     sink: BlobSink  # the raw container (Azure Storage, or Azurite in the rehearsal)
     # resolves the key only when called (Key Vault on Azure), so `plan` never reads a secret
     snowflake: Callable[[], SnowflakeParams] = field(repr=False)
+    storage: StorageAccount | None = None  # the raw storage account in ARM (the unload engine); None in the rehearsal
+    # opens a Snowflake session on the named warehouse ('' = snowflake.warehouse) for SQL that runs in the
+    # warehouse (the unload engine, the warehouse fingerprint); None: the connector with ``snowflake()``
+    warehouse: Callable[[str], Warehouse] | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StorageAccount:
+    """The raw storage account as ARM knows it: where Snowflake's private endpoint connects and whose
+    tenant the storage integration names."""
+
+    resource_id: str
+    tenant_id: str
+    arm: Callable[[], StorageAccountArm] = field(repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,11 +91,11 @@ def engine_for(config: EnvironmentConfig) -> ImportEngine:
     name = config.data_asset.engine
     if name == "stream":
         from data_bootstrap.engines.stream import StreamEngine
+        from data_bootstrap.engines.unload import warehouse_fingerprint_of
 
-        return StreamEngine()
+        return StreamEngine(fingerprint=warehouse_fingerprint_of)
     if name == "unload":
-        raise BootstrapError(
-            "[data_asset].engine = 'unload' is not available in this build of data_bootstrap",
-            "set [data_asset].engine = 'stream' in the config",
-        )
+        from data_bootstrap.engines.unload import UnloadEngine
+
+        return UnloadEngine()
     raise BootstrapError(f"[data_asset].engine = {name!r} is not an import engine", f"use one of {', '.join(ENGINES)}")

@@ -10,6 +10,7 @@ can carry, and the only engine when Snowflake cannot reach the storage account.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,8 +27,10 @@ from data_bootstrap.progress import ProgressPrinter, Reporter
 from data_bootstrap.publishing.assets import AssetRegistry
 from data_bootstrap.publishing.content_version import ContentDigest, canonical_batch
 from data_bootstrap.publishing.contract import ContractCheck, contract_error
+from data_bootstrap.publishing.fingerprint import FINGERPRINT_TAG
 from data_bootstrap.publishing.layout import ImportTarget, PartFile
 from data_bootstrap.publishing.publish import ImportResult, prepare_and_publish
+from data_bootstrap.snowflake.integration import SnowflakeSqlError
 from data_bootstrap.snowflake.source import SnowflakeParams, SnowflakeSource
 from stacks.config import DataContractSection
 
@@ -135,6 +138,9 @@ class StreamEngine:
     name = "stream"
     rows_per_file: int = ROWS_PER_FILE
     batches: Batches = snowflake_batches  # the benchmark wraps it to time the query
+    # (warehouse fingerprint, rows) computed in Snowflake after the read (``publishing.fingerprint``);
+    # engine_for sets the Snowflake one, the rehearsal the stand-in's; None: versions stay untagged
+    fingerprint: Callable[[ImportJob], tuple[str, int]] | None = None
 
     def plan_details(self, job: ImportJob) -> list[str]:
         s = job.config.snowflake
@@ -156,7 +162,35 @@ class StreamEngine:
             progress=progress,
             rows_per_file=self.rows_per_file,
         )
-        return spill.prepared()
+        prepared = spill.prepared()
+        fingerprint = self._fingerprint(job, progress)  # after the read: a bad query fails there, in one line
+        if fingerprint is None:
+            return prepared
+        if fingerprint[1] != spill.rows:  # the table changed between the two reads: the tag would lie
+            progress.console.print(
+                f"warning: Snowflake counted {fingerprint[1]:,} rows, the read {spill.rows:,}: version not tagged "
+                f"with {FINGERPRINT_TAG}, so an unload import of the same data registers its own version",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
+            return prepared
+        return dataclasses.replace(prepared, tags={**prepared.tags, FINGERPRINT_TAG: fingerprint[0]})
+
+    def _fingerprint(self, job: ImportJob, progress: ProgressPrinter) -> tuple[str, int] | None:
+        if self.fingerprint is None:
+            return None
+        try:
+            return self.fingerprint(job)
+        except SnowflakeSqlError as error:  # not fatal: the stream engine's own version is exact
+            progress.console.print(
+                f"warning: no warehouse fingerprint ({error.message[:120]}): version not tagged with "
+                f"{FINGERPRINT_TAG}, so an unload import of the same data registers its own version",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
+            return None
 
 
 def run_import(

@@ -20,6 +20,7 @@ from data_bootstrap.azure.blob_sink import LEASE_SECONDS, BlobSink
 from data_bootstrap.errors import BootstrapError
 from data_bootstrap.progress import ProgressPrinter
 from data_bootstrap.publishing.assets import CURRENT_TAG, AssetRef, AssetRegistry, current, datastore_uri
+from data_bootstrap.publishing.fingerprint import FINGERPRINT_TAG, version_with_fingerprint
 from data_bootstrap.publishing.layout import (
     CLAIM,
     COMPLETE_MARKER,
@@ -116,6 +117,12 @@ def _registered_nbytes(sink: BlobSink, ref: AssetRef) -> int | None:
     return None if manifest is None else manifest.nbytes
 
 
+def _same_data(registry: AssetRegistry, target: ImportTarget, prepared: Prepared) -> AssetRef | None:
+    """A version the other engine registered from the same warehouse data (``publishing.fingerprint``)."""
+    fingerprint = prepared.tags.get(FINGERPRINT_TAG)
+    return None if fingerprint is None else version_with_fingerprint(registry, target, fingerprint)
+
+
 def publish(
     prepared: Prepared, *, target: ImportTarget, sink: BlobSink, registry: AssetRegistry, progress: ProgressPrinter
 ) -> ImportResult:
@@ -123,7 +130,7 @@ def publish(
     exists. Of concurrent runs with the same content the first to claim the version wins; the others
     delete their own folders and point at the winner's."""
     remove_stale(sweep(target, sink=sink, registry=registry), sink=sink)
-    existing = registry.get(target.asset_name, prepared.version)
+    existing = registry.get(target.asset_name, prepared.version) or _same_data(registry, target, prepared)
     if existing is not None:
         _make_current(registry, existing)
         return ImportResult(

@@ -45,6 +45,12 @@ from data_bootstrap.publishing.verify import verify_asset
 from data_bootstrap.rehearsal.emulators import FakesnowServer, local_emulators
 from data_bootstrap.rehearsal.local_catalog import LocalAssetCatalog
 from data_bootstrap.rehearsal.synthetic import house_price_batches, seed_fakesnow
+from data_bootstrap.rehearsal.unload_standin import (
+    STANDIN_LABEL,
+    standin_engine,
+    standin_storage,
+    standin_warehouses,
+)
 from data_bootstrap.settings import REPO_ROOT, load_config
 from data_bootstrap.snowflake.source import SnowflakeParams, snowflake_coordinates
 from stacks.config import EnvironmentConfig
@@ -135,13 +141,25 @@ def demo_config(source: Path, *, env: str, engine: EngineName | None, state: Pat
     return config, written
 
 
-def local_job(config: EnvironmentConfig, *, snow: FakesnowServer, sink: BlobSink) -> tuple[ImportEngine, ImportJob]:
-    """The engine ``[data_asset].engine`` names and its job against the emulators (demo and benchmark)."""
+def local_job(
+    config: EnvironmentConfig, *, snow: FakesnowServer, sink: BlobSink, scratch: Path, progress: ProgressPrinter
+) -> tuple[ImportEngine, ImportJob]:
+    """The engine ``[data_asset].engine`` names and its job against the emulators (demo and benchmark):
+    what runs in the warehouse goes to the stand-in through ``ImportJob.warehouse``."""
     params = SnowflakeParams(
         coordinates=snowflake_coordinates(config), private_key_der=ephemeral_key_der(), extra=snow.connect_args()
     )
-    job = ImportJob(config=config, target=import_target(config), sink=sink, snowflake=lambda: params)
-    return engine_for(config), job
+    storage = standin_storage(sink)
+    warehouses = standin_warehouses(snow.connect_args(), config=config, sink=sink, storage=storage, scratch=scratch)
+    job = ImportJob(
+        config=config,
+        target=import_target(config),
+        sink=sink,
+        snowflake=lambda: params,
+        storage=storage,
+        warehouse=warehouses,
+    )
+    return rehearsal_engine(config, progress=progress), job
 
 
 def rehearse(args: argparse.Namespace, *, progress: ProgressPrinter) -> tuple[ImportResult, bool]:
@@ -152,9 +170,11 @@ def rehearse(args: argparse.Namespace, *, progress: ProgressPrinter) -> tuple[Im
     if not azurite_dir.exists():  # the catalog must not point at blobs that are gone
         catalog.path.unlink(missing_ok=True)
     log = progress.console
-    engine_for(config)  # an engine this build lacks fails before the emulators start
     log.print(
-        f"engine {config.data_asset.engine} ([data_asset].engine in {config_path})", highlight=False, markup=False
+        f"engine {config.data_asset.engine} ([data_asset].engine in {config_path})",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
     )
     with local_emulators(azurite_location=azurite_dir) as (snow, blob):
         log.print(f"fakesnow on port {snow.port}, Azurite on port {blob.port}", highlight=False)
@@ -163,7 +183,7 @@ def rehearse(args: argparse.Namespace, *, progress: ProgressPrinter) -> tuple[Im
         )
         container = raw_container(blob.connection_string)
         sink = BlobSink(container=container)
-        engine, job = local_job(config, snow=snow, sink=sink)
+        engine, job = local_job(config, snow=snow, sink=sink, scratch=state, progress=progress)
         result = import_with(engine, job, registry=catalog, progress=progress, workdir=state)
         target = job.target
         with tempfile.TemporaryDirectory(prefix="demo-download-", dir=state) as downloads:
@@ -178,6 +198,16 @@ def rehearse(args: argparse.Namespace, *, progress: ProgressPrinter) -> tuple[Im
                 progress=progress,
             )
     return result, ok
+
+
+def rehearsal_engine(config: EnvironmentConfig, *, progress: ProgressPrinter) -> ImportEngine:
+    """``engine_for``, except that the unload engine's private endpoint is the stand-in's. What runs in the
+    warehouse (the unload, the check query, the stream engine's fingerprint) goes to the stand-in through
+    ``ImportJob.warehouse`` (fakesnow cannot COPY INTO an Azure stage nor run HASH_AGG)."""
+    if config.data_asset.engine == "unload":
+        progress.console.print(STANDIN_LABEL, highlight=False, markup=False, soft_wrap=True)
+        return standin_engine()
+    return engine_for(config)
 
 
 def parser() -> argparse.ArgumentParser:

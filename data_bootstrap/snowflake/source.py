@@ -113,7 +113,8 @@ class SnowflakeSource:
     def __init__(self, *, params: SnowflakeParams, query: str, connect: Connect = snowflake.connector.connect) -> None:
         self._params, self._query, self._connect = params, query, connect
 
-    def _open(self) -> Any:
+    def open(self) -> Any:
+        """A connection with key-pair (JWT) auth; failures become one-line errors."""
         c = self._params.coordinates
         arguments: dict[str, Any] = {
             **c.as_dict(),
@@ -142,7 +143,7 @@ class SnowflakeSource:
             ) from error
 
     def batches(self) -> Iterator[pa.RecordBatch]:
-        connection = self._open()
+        connection = self.open()
         try:
             cursor = connection.cursor()
             try:

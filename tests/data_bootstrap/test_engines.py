@@ -10,7 +10,7 @@ import pytest
 
 from data_bootstrap.engines import ENGINES, ImportEngine, engine_for
 from data_bootstrap.engines.stream import StreamEngine
-from data_bootstrap.errors import BootstrapError
+from data_bootstrap.engines.unload import UnloadEngine, warehouse_fingerprint_of
 from data_bootstrap.rehearsal.demo import demo_config, with_engine
 from data_bootstrap.settings import REPO_ROOT, load_config
 from stacks.config import EnvironmentConfig
@@ -29,11 +29,11 @@ def test_the_default_engine_is_stream_and_implements_the_interface() -> None:
     assert ENGINES == ("stream", "unload")
 
 
-def test_an_engine_this_build_lacks_is_refused_in_one_line_naming_the_setting() -> None:
-    with pytest.raises(BootstrapError) as raised:
-        engine_for(config_with_engine("unload"))
-    assert "[data_asset].engine = 'unload'" in raised.value.what
-    assert "\n" not in str(raised.value)
+def test_unload_is_an_engine_of_its_own_behind_the_same_interface() -> None:
+    engine: ImportEngine = engine_for(config_with_engine("unload"))
+    assert isinstance(engine, UnloadEngine) and engine.name == "unload"
+    stream = engine_for(config_with_engine("stream"))
+    assert isinstance(stream, StreamEngine) and stream.fingerprint is warehouse_fingerprint_of
 
 
 DEV_TOML = REPO_ROOT / "config" / "dev.toml"

@@ -197,7 +197,7 @@ def child_engine(args: argparse.Namespace) -> dict[str, Any]:
     from data_bootstrap.azure.blob_sink import BlobSink
     from data_bootstrap.progress import ProgressPrinter
     from data_bootstrap.publishing.publish import import_with
-    from data_bootstrap.rehearsal.demo import demo_config, local_job, raw_container
+    from data_bootstrap.rehearsal.demo import demo_config, local_job, raw_container, rehearsal_engine
     from data_bootstrap.rehearsal.emulators import AzuriteBlob, FakesnowServer
     from data_bootstrap.rehearsal.local_catalog import LocalAssetCatalog
     from data_bootstrap.settings import REPO_ROOT
@@ -207,7 +207,7 @@ def child_engine(args: argparse.Namespace) -> dict[str, Any]:
     snow, blob = FakesnowServer(port=args.snow_port, pid=0), AzuriteBlob(port=args.blob_port, pid=0)
     sink = BlobSink(container=raw_container(blob.connection_string, args.container))
     progress = ProgressPrinter()
-    engine, job = local_job(config, snow=snow, sink=sink, scratch=workdir, progress=progress)
+    engine, job = rehearsal_engine(config, progress=progress), local_job(config, snow=snow, sink=sink, scratch=workdir)
     catalog = LocalAssetCatalog(path=workdir / "catalog.json")
     started = time.perf_counter()
     result = import_with(engine, job, registry=catalog, progress=progress, workdir=workdir)

@@ -141,17 +141,15 @@ def demo_config(source: Path, *, env: str, engine: EngineName | None, state: Pat
     return config, written
 
 
-def local_job(
-    config: EnvironmentConfig, *, snow: FakesnowServer, sink: BlobSink, scratch: Path, progress: ProgressPrinter
-) -> tuple[ImportEngine, ImportJob]:
-    """The engine ``[data_asset].engine`` names and its job against the emulators (demo and benchmark):
-    what runs in the warehouse goes to the stand-in through ``ImportJob.warehouse``."""
+def local_job(config: EnvironmentConfig, *, snow: FakesnowServer, sink: BlobSink, scratch: Path) -> ImportJob:
+    """The import job against the emulators (demo, benchmark, tests): what runs in the warehouse goes to
+    the stand-in through ``ImportJob.warehouse``; the engine comes from ``rehearsal_engine``."""
     params = SnowflakeParams(
         coordinates=snowflake_coordinates(config), private_key_der=ephemeral_key_der(), extra=snow.connect_args()
     )
     storage = standin_storage(sink)
     warehouses = standin_warehouses(snow.connect_args(), config=config, sink=sink, storage=storage, scratch=scratch)
-    job = ImportJob(
+    return ImportJob(
         config=config,
         target=import_target(config),
         sink=sink,
@@ -159,7 +157,6 @@ def local_job(
         storage=storage,
         warehouse=warehouses,
     )
-    return rehearsal_engine(config, progress=progress), job
 
 
 def rehearse(args: argparse.Namespace, *, progress: ProgressPrinter) -> tuple[ImportResult, bool]:
@@ -183,7 +180,10 @@ def rehearse(args: argparse.Namespace, *, progress: ProgressPrinter) -> tuple[Im
         )
         container = raw_container(blob.connection_string)
         sink = BlobSink(container=container)
-        engine, job = local_job(config, snow=snow, sink=sink, scratch=state, progress=progress)
+        engine, job = (
+            rehearsal_engine(config, progress=progress),
+            local_job(config, snow=snow, sink=sink, scratch=state),
+        )
         result = import_with(engine, job, registry=catalog, progress=progress, workdir=state)
         target = job.target
         with tempfile.TemporaryDirectory(prefix="demo-download-", dir=state) as downloads:

@@ -23,9 +23,9 @@ from data_bootstrap.engines.unload import measure, preflight_snowflake, unload_p
 from data_bootstrap.errors import BootstrapError
 from data_bootstrap.progress import ProgressPrinter
 from data_bootstrap.publishing.fingerprint import FINGERPRINT_TAG
-from data_bootstrap.publishing.layout import ImportTarget, import_target
+from data_bootstrap.publishing.layout import ImportTarget
 from data_bootstrap.publishing.publish import import_with, read_manifest
-from data_bootstrap.rehearsal.demo import ephemeral_key_der
+from data_bootstrap.rehearsal.demo import local_job
 from data_bootstrap.rehearsal.emulators import FakesnowServer
 from data_bootstrap.rehearsal.local_catalog import LocalAssetCatalog
 from data_bootstrap.rehearsal.unload_standin import (
@@ -33,11 +33,8 @@ from data_bootstrap.rehearsal.unload_standin import (
     StandinWarehouse,
     standin_connection,
     standin_engine,
-    standin_storage,
-    standin_warehouses,
 )
 from data_bootstrap.settings import REPO_ROOT, load_config
-from data_bootstrap.snowflake.source import SnowflakeParams, snowflake_coordinates
 from stacks.config import DataContractSection
 from tests.data_bootstrap.bootstrap_fakes import ROWS, TABLE
 from tests.data_bootstrap.test_unload_sql import OBJECTS
@@ -215,22 +212,7 @@ def test_passes_when_everything_is_as_declared(warehouse: StandinWarehouse) -> N
 @pytest.fixture
 def rehearsal_job(fakesnow: FakesnowServer, container: ContainerClient, tmp_path: Path) -> ImportJob:
     config = load_config(REPO_ROOT / "config" / "dev.toml", env="dev")
-    sink = BlobSink(container=container)
-    storage = standin_storage(sink)
-    params = SnowflakeParams(
-        coordinates=snowflake_coordinates(config), private_key_der=ephemeral_key_der(), extra=fakesnow.connect_args()
-    )
-    warehouses = standin_warehouses(
-        fakesnow.connect_args(), config=config, sink=sink, storage=storage, scratch=tmp_path
-    )
-    return ImportJob(
-        config=config,
-        target=import_target(config),
-        sink=sink,
-        snowflake=lambda: params,
-        storage=storage,
-        warehouse=warehouses,
-    )
+    return local_job(config, snow=fakesnow, sink=BlobSink(container=container), scratch=tmp_path)
 
 
 def quiet() -> ProgressPrinter:

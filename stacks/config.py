@@ -418,7 +418,8 @@ class UnloadSection:
     warehouse: str = rule(
         _optional_identifier,
         default="",
-        doc="warehouse that runs the unload (sized for the table: docs/data_bootstrap.md); empty: snowflake.warehouse",
+        doc="warehouse that runs the unload (size it for the table, see docs/data_bootstrap.md); "
+        "empty: snowflake.warehouse",
     )
     # COPY INTO <location> MAX_FILE_SIZE: default 16 MB, at most 5 GB on Azure
     # (docs.snowflake.com/en/sql-reference/sql/copy-into-location, copy options)

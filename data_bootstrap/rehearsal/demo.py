@@ -1,10 +1,13 @@
-"""Local rehearsal of the whole data path: ``python -m data_bootstrap.rehearsal.demo [--rows N]`` (``make demo``).
+"""Local rehearsal of the whole data path: ``python -m data_bootstrap.rehearsal.demo [--rows N] [--engine E]``
+(``make demo [ENGINE=stream|unload]``).
 
 fakesnow stands in for Snowflake (seeded with the deterministic synthetic GloboRealty table), Azurite
 for the raw storage account, and ``LocalAssetCatalog`` for Azure ML's data asset registry. The
 import and verify code is the one ``data_bootstrap apply``/``verify`` run. State (Azurite's data
 and the catalog) lives in ``--state-dir`` (default ``.demo/``), so a second run with unchanged data
 finds the version and reuses it. The emulators are stopped on success, failure, Ctrl-C and SIGTERM.
+``--engine`` writes a copy of the config with that ``[data_asset].engine`` into the state folder and
+runs from it, so the engine is chosen exactly as ``apply`` chooses it (``engines.engine_for``).
 
 The last line on stdout is ``asset <name>:<version> rows=<n> created`` (or ``reused``).
 Exit codes: 0 ok, 1 verify found problems, 2 something failed (one line on stderr), 130 interrupted.
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
+import re
 import signal
 import sys
 import tempfile
@@ -51,6 +54,7 @@ from data_bootstrap.rehearsal.unload_standin import (
 from data_bootstrap.settings import REPO_ROOT, load_config
 from data_bootstrap.snowflake.source import SnowflakeParams, snowflake_coordinates
 from stacks.config import EnvironmentConfig
+from stacks.config import ImportEngine as EngineName
 
 CONTAINER = "rawdata"
 SEED_TABLE = "RAW"  # in the config's database and schema: what the default snowflake.query reads
@@ -103,33 +107,85 @@ def seed_table(
         seed_fakesnow(connection.cursor(), batches, fq_name=table, scratch=Path(parquet_dir))
 
 
+def with_engine(text: str, engine: EngineName) -> str:
+    """The config text with ``[data_asset].engine`` set (replaced, or added to the section)."""
+    setting = f'engine = "{engine}"\n'
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.strip() == "[data_asset]"), None)
+    if start is None:
+        return text.rstrip("\n") + f"\n\n[data_asset]\n{setting}"
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
+    found = next((i for i in range(start + 1, end) if re.match(r"\s*engine\s*=", lines[i])), None)
+    if found is None:
+        lines.insert(start + 1, setting)
+    else:
+        lines[found] = setting
+    return "".join(lines)
+
+
+def demo_config(source: Path, *, env: str, engine: EngineName | None, state: Path) -> tuple[EnvironmentConfig, Path]:
+    """The config the rehearsal runs with. With ``engine``: a copy of ``source`` with ``[data_asset].engine``
+    set, written to the state folder and read back the way ``apply`` reads its config."""
+    config = load_config(source, env=env)
+    if engine is None or engine == config.data_asset.engine:
+        return config, source
+    state.mkdir(parents=True, exist_ok=True)
+    written = state / f"config-{env}-{engine}.toml"
+    written.write_text(with_engine(source.read_text(encoding="utf-8"), engine), encoding="utf-8")
+    config = load_config(written, env=env)
+    if config.data_asset.engine != engine:
+        raise BootstrapError(
+            f"{written}: [data_asset].engine is {config.data_asset.engine!r} after setting it to {engine!r}",
+            f"set [data_asset].engine = {engine!r} in {source} and run without --engine",
+        )
+    return config, written
+
+
+def local_job(
+    config: EnvironmentConfig, *, snow: FakesnowServer, sink: BlobSink, scratch: Path, progress: ProgressPrinter
+) -> tuple[ImportEngine, ImportJob]:
+    """The engine ``[data_asset].engine`` names and its job against the emulators (demo and benchmark):
+    what runs in the warehouse goes to the stand-in through ``ImportJob.warehouse``."""
+    params = SnowflakeParams(
+        coordinates=snowflake_coordinates(config), private_key_der=ephemeral_key_der(), extra=snow.connect_args()
+    )
+    storage = standin_storage(sink)
+    warehouses = standin_warehouses(snow.connect_args(), config=config, sink=sink, storage=storage, scratch=scratch)
+    job = ImportJob(
+        config=config,
+        target=import_target(config),
+        sink=sink,
+        snowflake=lambda: params,
+        storage=storage,
+        warehouse=warehouses,
+    )
+    return rehearsal_engine(config, progress=progress), job
+
+
 def rehearse(args: argparse.Namespace, *, progress: ProgressPrinter) -> tuple[ImportResult, bool]:
-    config = load_config(args.config or REPO_ROOT / "config" / f"{args.env}.toml", env=args.env)
     state: Path = args.state_dir
+    source = args.config or REPO_ROOT / "config" / f"{args.env}.toml"
+    config, config_path = demo_config(source, env=args.env, engine=args.engine, state=state)
     azurite_dir, catalog = state / "azurite", LocalAssetCatalog(path=state / "catalog.json")
     if not azurite_dir.exists():  # the catalog must not point at blobs that are gone
         catalog.path.unlink(missing_ok=True)
     log = progress.console
-    if args.engine:
-        config = dataclasses.replace(config, data_asset=dataclasses.replace(config.data_asset, engine=args.engine))
-    target = import_target(config)
+    log.print(
+        f"engine {config.data_asset.engine} ([data_asset].engine in {config_path})",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
     with local_emulators(azurite_location=azurite_dir) as (snow, blob):
         log.print(f"fakesnow on port {snow.port}, Azurite on port {blob.port}", highlight=False)
         seed_table(
             snow, table=seed_table_name(config), rows=args.rows, seed=args.seed, scratch=state, progress=progress
         )
-        params = SnowflakeParams(
-            coordinates=snowflake_coordinates(config), private_key_der=ephemeral_key_der(), extra=snow.connect_args()
-        )
         container = raw_container(blob.connection_string)
         sink = BlobSink(container=container)
-        engine = rehearsal_engine(config, progress=progress)
-        storage = standin_storage(sink)
-        warehouses = standin_warehouses(snow.connect_args(), config=config, sink=sink, storage=storage, scratch=state)
-        job = ImportJob(
-            config=config, target=target, sink=sink, snowflake=lambda: params, storage=storage, warehouse=warehouses
-        )
+        engine, job = local_job(config, snow=snow, sink=sink, scratch=state, progress=progress)
         result = import_with(engine, job, registry=catalog, progress=progress, workdir=state)
+        target = job.target
         with tempfile.TemporaryDirectory(prefix="demo-download-", dir=state) as downloads:
             ok = verify_asset(
                 catalog,
@@ -160,7 +216,12 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--seed", type=int, default=42, help="random seed of the synthetic table (default 42)")
     top.add_argument("--env", default="dev", help="config whose [snowflake] and [data_asset] to use (default dev)")
     top.add_argument("--config", type=Path, help="environment config (default: config/<env>.toml)")
-    top.add_argument("--engine", choices=ENGINES, help="import engine (default: [data_asset].engine of the config)")
+    top.add_argument(
+        "--engine",
+        choices=ENGINES,
+        help="import engine: writes a copy of the config with this [data_asset].engine to --state-dir "
+        "(default: the config's own)",
+    )
     top.add_argument("--state-dir", type=Path, default=REPO_ROOT / ".demo", help="emulator state and catalog")
     top.add_argument("--profile-dir", type=Path, default=Path("profile"), help="data profile folder (default profile/)")
     top.add_argument("--debug", action="store_true", help="show tracebacks")

@@ -17,8 +17,11 @@ or ``AT(TIMESTAMP => ...)`` Time Travel) when the table is written while importi
 Refusals (one line, exit 2, before any write): no tenant in the stack outputs; the storage integration missing,
 not Azure, not private, or allowing more than the asset prefix; the stage missing or pointing elsewhere;
 Snowflake's private endpoint missing, not approved or the account without outbound private connectivity
-(Business Critical edition, docs.snowflake.com/en/user-guide/private-connectivity-outbound); the storage
-account open beyond its private endpoints (``azure.private_endpoints``).
+(docs.snowflake.com/en/user-guide/private-connectivity-outbound; Business Critical edition or higher, as
+issue 17 states: an account without it answers SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO with an error, which
+is the signal we use, since the edition itself is visible only to ORGADMIN:
+docs.snowflake.com/en/sql-reference/organization-usage/accounts); the storage account open beyond its
+private endpoints (``azure.private_endpoints``).
 """
 
 from __future__ import annotations

@@ -92,20 +92,37 @@ def unload_config(tmp_path: Path) -> Path:
     return path
 
 
-def run(wiring: UnloadWiring, outputs: Path, config: Path, command: str) -> int:
-    return main([command, "--env", "dev", "--outputs", str(outputs), "--config", str(config)], runtime_factory=wiring)
+@dataclass(frozen=True)
+class Cli:
+    """One unload environment: the CLI's wiring, its outputs and config, the fake Azure ML and ARM."""
+
+    wiring: UnloadWiring
+    outputs: Path
+    config: Path
+    azure: FakeAzure
+    arm: FakeArm
+
+    def run(self, command: str) -> int:
+        arguments = [command, "--env", "dev", "--outputs", str(self.outputs), "--config", str(self.config)]
+        return main(arguments, runtime_factory=self.wiring)
 
 
-def test_plan_shows_the_unload_and_the_approval_then_apply_approves_imports_and_reruns_as_a_no_op(
+@pytest.fixture
+def cli(
     unload_wiring: UnloadWiring,
     outputs_file: Path,
     unload_config: Path,
     fake_azure: FakeAzure,
     arm: tuple[FakeArm, dict[str, Any]],
-    capsys: pytest.CaptureFixture[str],
+) -> Cli:
+    return Cli(wiring=unload_wiring, outputs=outputs_file, config=unload_config, azure=fake_azure, arm=arm[0])
+
+
+def test_plan_shows_the_unload_and_the_approval_then_apply_approves_imports_and_reruns_as_a_no_op(
+    cli: Cli, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    fake_arm = arm[0]
-    assert run(unload_wiring, outputs_file, unload_config, "plan") == 0
+    fake_arm, unload_wiring, fake_azure = cli.arm, cli.wiring, cli.azure
+    assert cli.run("plan") == 0
     out = capsys.readouterr().out
     assert "engine: unload ([data_asset].engine)" in out
     assert f"approve private endpoint connection sf from Snowflake's endpoint {SNOWFLAKE_PE}" in out
@@ -113,7 +130,7 @@ def test_plan_shows_the_unload_and_the_approval_then_apply_approves_imports_and_
     assert "COPY INTO @GLOBOREALTY.REAL_ESTATE.AML_RAW_UNLOAD_STAGE/<content-version>/<run>/part" in out
     assert [m for m, *_ in fake_arm.requests] == ["GET", "GET"]  # plan approves nothing
 
-    assert run(unload_wiring, outputs_file, unload_config, "apply") == 0
+    assert cli.run("apply") == 0
     out = capsys.readouterr().out
     assert f"registered, current; {ROWS:,} rows" in out
     puts = [(path, body) for method, path, _, body, _ in fake_arm.requests if method == "PUT"]
@@ -124,27 +141,22 @@ def test_plan_shows_the_unload_and_the_approval_then_apply_approves_imports_and_
     data = [c for c in fake_azure.writes() if c.path.endswith("/versions") or "/versions/" in c.path]
     assert data and data[-1].json()["properties"]["tags"]["engine"] == "unload"
 
-    assert run(unload_wiring, outputs_file, unload_config, "apply") == 0
+    assert cli.run("apply") == 0
     out = capsys.readouterr().out
     assert "unchanged (version exists), current" in out
     assert len([m for m, *_ in fake_arm.requests if m == "PUT"]) == 1  # approved already: no second PUT
 
-    assert run(unload_wiring, outputs_file, unload_config, "verify") == 0
+    assert cli.run("verify") == 0
     assert "verify: ok" in capsys.readouterr().out
 
 
 def test_an_open_storage_account_stops_apply_before_anything_is_written(
-    unload_wiring: UnloadWiring,
-    outputs_file: Path,
-    unload_config: Path,
-    fake_azure: FakeAzure,
-    arm: tuple[FakeArm, dict[str, Any]],
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    arm[0].account["properties"]["publicNetworkAccess"] = "Enabled"
-    assert run(unload_wiring, outputs_file, unload_config, "apply") == 2
+    cli.arm.account["properties"]["publicNetworkAccess"] = "Enabled"
+    assert cli.run("apply") == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: the unload engine refuses to run: storage account stgloborealtymldevx3f is open")
     assert len(err.splitlines()) == 1
-    assert list(unload_wiring.container.list_blobs()) == []
-    assert not [c for c in fake_azure.writes() if "/data/" in c.path]
+    assert list(cli.wiring.container.list_blobs()) == []
+    assert not [c for c in cli.azure.writes() if "/data/" in c.path]

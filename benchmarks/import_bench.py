@@ -1,8 +1,15 @@
 """Import benchmark: synthetic rows through fakesnow + Azurite + the local asset catalog.
 
-    python -m benchmarks.import_bench [--sizes 100000,1000000]
+    python -m benchmarks.import_bench --compare stream,unload [--sizes 1000000]   (make bench-import)
+    python -m benchmarks.import_bench [--sizes 100000,1000000]                    (make bench-import-stages)
 
-Per size the emulators start fresh and are seeded; then the import (the code `data_bootstrap apply`
+``--compare``: per engine, ``--repeat`` imports through the engine interface (``import_with``, what the
+demo runs; the ``unload`` engine runs against its local stand-in, so it measures our side plus fakesnow,
+not Snowflake's parallel unload), each in a new process into a fresh container and catalog; prints each
+engine's median and the ratio of the medians.
+
+Without ``--compare``, the stream engine's stages:
+per size the emulators start fresh and are seeded; then the import (the code `data_bootstrap apply`
 runs: Snowflake source -> Parquet spill with content version and contract check -> blob upload ->
 registration) runs ``--repeat`` times (default 3, each into a fresh container and catalog) in new
 processes whose peak RSS comes from wait4(); the table shows the median run (by import time) and
@@ -31,6 +38,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from stacks.config import ImportEngine as EngineName
 
 REPO = Path(__file__).resolve().parents[1]
 STAGES = ("query", "hash", "parquet", "upload", "register")
@@ -95,17 +104,18 @@ def paged(
 
 
 def child_import(args: argparse.Namespace) -> dict[str, Any]:
-    from data_bootstrap import importer
-    from data_bootstrap.assets import AssetRef
-    from data_bootstrap.blob_sink import BlobSink
-    from data_bootstrap.content_version import ContentDigest
-    from data_bootstrap.data_path import import_target, snowflake_coordinates
-    from data_bootstrap.demo import ephemeral_key_der, raw_container
-    from data_bootstrap.emulators import AzuriteBlob, FakesnowServer
-    from data_bootstrap.local_catalog import LocalAssetCatalog
+    from data_bootstrap.azure.blob_sink import BlobSink
+    from data_bootstrap.engines import stream
     from data_bootstrap.progress import ProgressPrinter
+    from data_bootstrap.publishing.assets import AssetRef
+    from data_bootstrap.publishing.content_version import ContentDigest
+    from data_bootstrap.publishing.layout import import_target
+    from data_bootstrap.publishing.publish import publish
+    from data_bootstrap.rehearsal.demo import ephemeral_key_der, raw_container
+    from data_bootstrap.rehearsal.emulators import AzuriteBlob, FakesnowServer
+    from data_bootstrap.rehearsal.local_catalog import LocalAssetCatalog
     from data_bootstrap.settings import REPO_ROOT, load_config
-    from data_bootstrap.snowflake_source import SnowflakeParams, SnowflakeSource
+    from data_bootstrap.snowflake.source import SnowflakeParams, SnowflakeSource, snowflake_coordinates
 
     config = load_config(REPO_ROOT / "config" / "dev.toml", env="dev")
     snow, blob = FakesnowServer(port=args.snow_port, pid=0), AzuriteBlob(port=args.blob_port, pid=0)
@@ -122,7 +132,7 @@ def child_import(args: argparse.Namespace) -> dict[str, Any]:
             super().update(batch)
             hash_seconds += time.perf_counter() - started
 
-    setattr(importer, "ContentDigest", TimedDigest)  # noqa: B010 (patched in this child process only)
+    setattr(stream, "ContentDigest", TimedDigest)  # noqa: B010 (patched in this child process only)
     parquet_seconds = 0.0
 
     class TimedWriter(pq.ParquetWriter):  # type: ignore[misc]
@@ -158,11 +168,11 @@ def child_import(args: argparse.Namespace) -> dict[str, Any]:
         return SnowflakeSource(params=params, query=query).batches()
 
     batches = paged(source_for, target.query, args.page_rows) if args.page_rows else source_for(target.query)
-    spill = importer.spill_to_parquet(
+    spill = stream.spill_to_parquet(
         watch.wrap(batches), workdir=workdir, target=target, contract=config.data_contract, progress=progress
     )
     spilled = time.perf_counter()
-    result = importer.publish(spill, target=target, sink=sink, registry=catalog, progress=progress)
+    result = publish(spill.prepared(), target=target, sink=sink, registry=catalog, progress=progress)
     finished = time.perf_counter()
     assert result.created and result.rows == args.rows, result
     stages = {
@@ -182,8 +192,32 @@ def child_import(args: argparse.Namespace) -> dict[str, Any]:
     return {**report, "version": result.asset.version}
 
 
+def child_engine(args: argparse.Namespace) -> dict[str, Any]:
+    """One import through the engine interface, as the demo runs it; wall time of the import only."""
+    from data_bootstrap.azure.blob_sink import BlobSink
+    from data_bootstrap.progress import ProgressPrinter
+    from data_bootstrap.publishing.publish import import_with
+    from data_bootstrap.rehearsal.demo import demo_config, local_job, raw_container, rehearsal_engine
+    from data_bootstrap.rehearsal.emulators import AzuriteBlob, FakesnowServer
+    from data_bootstrap.rehearsal.local_catalog import LocalAssetCatalog
+    from data_bootstrap.settings import REPO_ROOT
+
+    workdir = Path(args.workdir)
+    config, _ = demo_config(REPO_ROOT / "config" / "dev.toml", env="dev", engine=args.engine, state=workdir)
+    snow, blob = FakesnowServer(port=args.snow_port, pid=0), AzuriteBlob(port=args.blob_port, pid=0)
+    sink = BlobSink(container=raw_container(blob.connection_string, args.container))
+    progress = ProgressPrinter()
+    engine, job = rehearsal_engine(config, progress=progress), local_job(config, snow=snow, sink=sink, scratch=workdir)
+    catalog = LocalAssetCatalog(path=workdir / "catalog.json")
+    started = time.perf_counter()
+    result = import_with(engine, job, registry=catalog, progress=progress, workdir=workdir)
+    seconds = time.perf_counter() - started
+    assert result.created and result.rows == args.rows, result
+    return {"engine": engine.name, "rows": result.rows, "seconds": seconds, "version": result.asset.version}
+
+
 def child_ceiling(args: argparse.Namespace) -> dict[str, Any]:
-    from data_bootstrap.synthetic import house_price_batches
+    from data_bootstrap.rehearsal.synthetic import house_price_batches
 
     table = pa.concat_tables(house_price_batches(args.rows, seed=args.seed))
     with tempfile.TemporaryDirectory() as scratch:
@@ -214,9 +248,9 @@ def median_run(runs: list[Measured]) -> Measured:
 
 
 def measure_size(rows: int, seed: int, repeats: int) -> dict[str, Any]:
-    from data_bootstrap.demo import seed_table, seed_table_name
-    from data_bootstrap.emulators import local_emulators
     from data_bootstrap.progress import ProgressPrinter
+    from data_bootstrap.rehearsal.demo import seed_table, seed_table_name
+    from data_bootstrap.rehearsal.emulators import local_emulators
     from data_bootstrap.settings import REPO_ROOT, load_config
 
     config = load_config(REPO_ROOT / "config" / "dev.toml", env="dev")
@@ -249,6 +283,60 @@ def measure_size(rows: int, seed: int, repeats: int) -> dict[str, Any]:
         "ceiling": ceiling,
         "fakesnow_rss_mb": (emulator_base, emulator_peak),
     }
+
+
+def compare_engines(rows: int, seed: int, repeats: int, engines: list[EngineName]) -> dict[str, list[Measured]]:
+    """Seeds once, then ``repeats`` imports per engine, alternating engines so load drifts hit both alike."""
+    from data_bootstrap.engines import engine_for
+    from data_bootstrap.progress import ProgressPrinter
+    from data_bootstrap.rehearsal.demo import demo_config, seed_table, seed_table_name
+    from data_bootstrap.rehearsal.emulators import local_emulators
+    from data_bootstrap.settings import REPO_ROOT, load_config
+
+    config = load_config(REPO_ROOT / "config" / "dev.toml", env="dev")
+    runs: dict[str, list[Measured]] = {engine: [] for engine in engines}
+    with tempfile.TemporaryDirectory(prefix="import-bench-") as scratch:
+        work = Path(scratch)
+        for engine in engines:  # an engine this build lacks fails in one line before seeding
+            engine_for(demo_config(REPO_ROOT / "config" / "dev.toml", env="dev", engine=engine, state=work)[0])
+        with local_emulators(azurite_location=work / "azurite") as (snow, blob):
+            seed_table(
+                snow, table=seed_table_name(config), rows=rows, seed=seed, scratch=work, progress=ProgressPrinter()
+            )
+            for repeat in range(repeats):
+                for engine in engines:
+                    workdir = work / f"{engine}-{repeat}"
+                    workdir.mkdir()
+                    runs[engine].append(run_child(
+                        ["--child-engine", engine, "--rows", str(rows), "--snow-port", str(snow.port),
+                         "--blob-port", str(blob.port), "--workdir", str(workdir),
+                         "--container", f"rawdata-{engine}-{repeat}"]
+                    ))  # fmt: skip
+    return runs
+
+
+def render_comparison(rows: int, runs: dict[str, list[Measured]]) -> str:
+    lines = [
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"pyarrow {pa.__version__}; whole import (preflight, prepare, publish), seeding not counted",
+        f"{'engine':>8s} {'rows':>10s} {'median s':>9s} {'min s':>7s} {'max s':>7s} {'rows/s':>10s} "
+        f"{'peak RSS MB':>12s}  version",
+    ]
+    medians = {}
+    for engine, measured in runs.items():
+        seconds = [m.report["seconds"] for m in measured]
+        medians[engine] = statistics.median(seconds)
+        rss = statistics.median(m.peak_rss_mb for m in measured)
+        versions = {m.report["version"] for m in measured}
+        lines.append(
+            f"{engine:>8s} {rows:>10,} {medians[engine]:9.2f} {min(seconds):7.2f} {max(seconds):7.2f} "
+            f"{rows / medians[engine]:10,.0f} {rss:12.0f}  {versions.pop() if len(versions) == 1 else 'differs'}"
+        )
+    lines.append(f"median of {len(next(iter(runs.values())))} runs per engine")
+    if len(medians) == 2:
+        (first, a), (second, b) = medians.items()
+        lines.append(f"ratio of medians {second} / {first}: {b / a:.2f}x")
+    return "\n".join(lines)
 
 
 def render(results: list[dict[str, Any]]) -> str:
@@ -310,14 +398,21 @@ def render(results: list[dict[str, Any]]) -> str:
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    top.add_argument("--sizes", default="100000,1000000", help="comma-separated row counts (default 100000,1000000)")
+    top.add_argument("--sizes", help="comma-separated row counts (default 100000,1000000; 1000000 with --compare)")
     top.add_argument("--seed", type=int, default=42, help="synthetic data seed")
     top.add_argument("--repeat", type=int, default=3, help="imports per size and mode; the median is shown (default 3)")
+    top.add_argument(
+        "--compare",
+        metavar="ENGINES",
+        help="comma-separated import engines (stream, unload) to time against each other through the engine "
+        "interface; --sizes then defaults to 1000000",
+    )
     # internal: what the fresh child processes run
     for flag in ("--child-import", "--child-ceiling"):
         top.add_argument(flag, action="store_true", help=argparse.SUPPRESS)
     for option in ("--rows", "--snow-port", "--blob-port", "--page-rows"):
         top.add_argument(option, type=int, help=argparse.SUPPRESS)
+    top.add_argument("--child-engine", dest="engine", help=argparse.SUPPRESS)
     top.add_argument("--workdir", help=argparse.SUPPRESS)
     top.add_argument("--container", default="rawdata", help=argparse.SUPPRESS)
     return top
@@ -325,13 +420,36 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if args.child_import or args.child_ceiling:
-        print(json.dumps(child_import(args) if args.child_import else child_ceiling(args)))
+    if args.child_import or args.child_ceiling or args.engine:
+        child = child_engine if args.engine else child_import if args.child_import else child_ceiling
+        print(json.dumps(child(args)))
         return 0
+    text = args.sizes or ("1000000" if args.compare else "100000,1000000")
     try:
-        sizes = [int(size) for size in args.sizes.split(",")]
+        sizes = [int(size) for size in text.split(",")]
     except ValueError:
-        parser().error(f"--sizes {args.sizes!r}: expected comma-separated whole numbers, e.g. 100000,1000000")
+        parser().error(f"--sizes {text!r}: expected comma-separated whole numbers, e.g. 100000,1000000")
+    if args.compare:
+        from data_bootstrap.engines import ENGINES
+
+        named = [engine.strip() for engine in args.compare.split(",")]
+        if unknown := [engine for engine in named if engine not in ENGINES]:
+            parser().error(f"--compare {args.compare!r}: {', '.join(unknown)} is not one of {', '.join(ENGINES)}")
+        by_name: dict[str, EngineName] = {engine: engine for engine in ENGINES}
+        engines = [by_name[engine] for engine in named]
+        if len(set(engines)) != len(engines):
+            parser().error(f"--compare {args.compare!r}: name each engine once")
+        from data_bootstrap.errors import BootstrapError
+
+        for rows in sizes:
+            print(f"comparing {', '.join(engines)} on {rows:,} rows", file=sys.stderr)
+            try:
+                runs = compare_engines(rows, args.seed, max(1, args.repeat), engines)
+            except BootstrapError as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 2
+            print(render_comparison(rows, runs))
+        return 0
     results = []
     for rows in sizes:
         print(f"measuring {rows:,} rows", file=sys.stderr)

@@ -1,9 +1,9 @@
 """Register the Snowflake connection, the raw datastore and a versioned raw data asset after deploy.
 
-Pieces by role, behind small interfaces so the local rehearsal can swap the cloud ends:
-``snowflake_source`` (connection params -> Arrow batches), ``content_version`` (the exact,
-order-independent version), ``contract`` (the data contract on Arrow data), ``layout`` (folders and
-manifest), ``blob_sink`` (a ContainerClient), ``assets``/``registry``/``local_catalog`` (an asset
-registry and the current version), ``importer`` (spill, publish, sweep) and ``verify``/``data_path``
-(checks returning a result object).
+Grouped by role (docs/data_bootstrap.md, "How it works"): ``cli``/``commands`` (plan, apply, verify;
+the only place that picks the engine), ``engines`` (how rows get from Snowflake into a version
+folder: ``stream``; the ``ImportEngine`` interface), ``publishing`` (shared by every engine: layout,
+content version, data contract, the publish flow, verification), ``snowflake`` (connection, source),
+``azure`` (Azure ML, Key Vault and Blob Storage ends) and ``rehearsal`` (the local stand-ins, apart
+from production code).
 """

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, cast
 
 from azure.core.exceptions import ClientAuthenticationError
 
-from data_bootstrap.azure_errors import AZURE_LOGIN_FIX
+from data_bootstrap.azure.errors import AZURE_LOGIN_FIX
 from data_bootstrap.errors import BootstrapError
 from data_bootstrap.progress import ProgressPrinter
 from data_bootstrap.settings import REPO_ROOT, StackOutputs, load_settings
 
 if TYPE_CHECKING:
+    from data_bootstrap.azure.runtime import Runtime
     from data_bootstrap.commands import Step
-    from data_bootstrap.runtime import Runtime
 
 
 def parser() -> argparse.ArgumentParser:
@@ -47,7 +47,7 @@ RuntimeFactory = Callable[[StackOutputs], "Runtime"]
 
 
 def _default_runtime(outputs: StackOutputs) -> Runtime:
-    from data_bootstrap.runtime import Runtime
+    from data_bootstrap.azure.runtime import Runtime
 
     return Runtime(outputs=outputs)
 

@@ -4,25 +4,36 @@
 
 from __future__ import annotations
 
+import functools
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TextIO
 
 from azure.ai.ml.entities import AzureBlobDatastore
 
-from data_bootstrap.assets import current
-from data_bootstrap.azure_errors import azure_call
-from data_bootstrap.blob_sink import BlobSink
-from data_bootstrap.connection import AML_RBAC_FIX, ConnectionSpec, get_connection, params_from_spec, resolve_connection
-from data_bootstrap.data_path import import_target, snowflake_coordinates, verify_asset
-from data_bootstrap.datastore import datastore_differences, desired_datastore, get_datastore
-from data_bootstrap.importer import publish, spill_to_parquet, sweep
+from data_bootstrap.azure.blob_sink import BlobSink
+from data_bootstrap.azure.datastore import datastore_differences, desired_datastore, get_datastore
+from data_bootstrap.azure.errors import azure_call
+from data_bootstrap.azure.private_endpoints import storage_account_id
+from data_bootstrap.azure.registry import AzureMLAssetRegistry
+from data_bootstrap.azure.runtime import Runtime
+from data_bootstrap.engines import ImportJob, Prepared, StorageAccount, engine_for
 from data_bootstrap.progress import ProgressPrinter
-from data_bootstrap.registry import AzureMLAssetRegistry
-from data_bootstrap.runtime import Runtime
+from data_bootstrap.publishing.assets import current
+from data_bootstrap.publishing.layout import import_target
+from data_bootstrap.publishing.publish import publish, sweep
+from data_bootstrap.publishing.verify import verify_asset
 from data_bootstrap.settings import Settings
-from data_bootstrap.snowflake_source import SnowflakeSource
+from data_bootstrap.snowflake.connection import (
+    AML_RBAC_FIX,
+    ConnectionSpec,
+    get_connection,
+    params_from_spec,
+    resolve_connection,
+)
+from data_bootstrap.snowflake.source import SnowflakeParams, snowflake_coordinates
 
 Step = Literal["connection", "datastore", "import", "all"]
 Action = Literal["create", "update", "unchanged", "import"]
@@ -86,21 +97,47 @@ def plan_datastore(settings: Settings, runtime: Runtime) -> Change:
     return Change(resource=resource, action="update" if changes else "unchanged", details=changes)
 
 
-def plan_import(settings: Settings, runtime: Runtime) -> Change:
-    target = import_target(settings.config)
+def import_job(settings: Settings, runtime: Runtime, *, step: Step) -> ImportJob:
+    spec = connection_spec(settings)
+
+    @functools.cache
+    def snowflake_params() -> SnowflakeParams:
+        # --step all imports with the connection about to be registered; --step import with the registered one
+        if step == "all":
+            return params_from_spec(spec, secret_client=runtime.secret_client, extra=runtime.snowflake_extra)
+        return resolve_connection(
+            spec.name, ml_client=runtime.ml_client, secret_client=runtime.secret_client, extra=runtime.snowflake_extra
+        )
+
+    o, factory = settings.outputs, runtime.warehouse_factory
+    account_id = storage_account_id(
+        subscription_id=o.subscription_id, resource_group=o.resource_group_name, account=o.storage_account_name
+    )
+    return ImportJob(
+        config=settings.config,
+        target=import_target(settings.config),
+        sink=BlobSink(container=runtime.container()),
+        snowflake=snowflake_params,
+        warehouse=None if factory is None else lambda name: factory(snowflake_params(), name),
+        storage=StorageAccount(
+            resource_id=account_id, tenant_id=o.tenant_id, arm=lambda: runtime.storage_arm(account_id)
+        ),
+    )
+
+
+def plan_import(settings: Settings, runtime: Runtime, *, step: Step = "import") -> Change:
+    job = import_job(settings, runtime, step=step)
+    engine, target = engine_for(settings.config), job.target
     registry = AzureMLAssetRegistry(ml_client=runtime.ml_client)
     now = current(registry, target.asset_name)
-    s = settings.config.snowflake
     details = [
-        f"run {target.query!r} as {s.user} (role {s.role}, warehouse {s.warehouse}) on account {s.account}",
-        f"check the rows against [data_contract] ({len(settings.config.data_contract.columns)} columns) before writing",
+        f"engine: {engine.name} ([data_asset].engine)",
+        *engine.plan_details(job),
         f"write Parquet + MLTable + manifest under {target.datastore}/{target.path_prefix}/<content-version>/<run>/",
         f"register {target.asset_name}:<content-version> only if that version is new, then make it current "
         f"(current: {now.version if now else 'none'})",
     ]
-    stale = [
-        state for state in sweep(target, sink=BlobSink(container=runtime.container()), registry=registry) if state.stale
-    ]
+    stale = [state for state in sweep(target, sink=job.sink, registry=registry) if state.stale]
     details += [
         f"remove stale folder {state.folder}/ ({len(state.blobs)} blobs, not registered, no live run)"
         for state in stale
@@ -113,7 +150,11 @@ def _steps(step: Step) -> list[Step]:
 
 
 def _plan_by_step(settings: Settings, runtime: Runtime, step: Step) -> dict[Step, Change]:
-    planners = {"connection": plan_connection, "datastore": plan_datastore, "import": plan_import}
+    planners: dict[Step, Callable[[Settings, Runtime], Change]] = {
+        "connection": plan_connection,
+        "datastore": plan_datastore,
+        "import": functools.partial(plan_import, step=step),
+    }
     return {s: planners[s](settings, runtime) for s in _steps(step) if s in planners}
 
 
@@ -128,46 +169,37 @@ def apply(settings: Settings, runtime: Runtime, *, step: Step, out: TextIO, prog
     """Registers what differs. What can fail before a write (Key Vault, Snowflake, storage access) runs
     first, so a failed run registers nothing."""
     changes = _plan_by_step(settings, runtime, step)
-    target = import_target(settings.config)
-    spec = connection_spec(settings)
     with tempfile.TemporaryDirectory(prefix="data-bootstrap-") as scratch:
-        spill, sink = None, BlobSink(container=runtime.container())
-        if "import" in changes:
-            sink.list(f"{target.path_prefix}/")  # storage access check before the long read
-            # --step all imports with the connection about to be registered; --step import with the registered one
-            params = (
-                params_from_spec(spec, secret_client=runtime.secret_client, extra=runtime.snowflake_extra)
-                if step == "all"
-                else resolve_connection(
-                    spec.name,
-                    ml_client=runtime.ml_client,
-                    secret_client=runtime.secret_client,
-                    extra=runtime.snowflake_extra,
-                )
-            )
-            source = SnowflakeSource(params=params, query=target.query)
-            spill = spill_to_parquet(
-                source.batches(),
-                workdir=Path(scratch),
-                target=target,
-                contract=settings.config.data_contract,
-                progress=progress,
-            )
-        for name, change in changes.items():
-            if change.action in ("create", "update"):
-                _register(name, settings, runtime)
-            if change.action in _DONE:
-                print(f"{change.resource}: {_DONE[change.action]}", file=out)
-        if spill is not None:
-            registry = AzureMLAssetRegistry(ml_client=runtime.ml_client)
-            result = publish(spill, target=target, sink=sink, registry=registry, progress=progress)
-            verdict = "registered" if result.created else "unchanged (version exists)"
-            size = "size unknown (no manifest)" if result.nbytes is None else f"{result.nbytes:,} bytes of Parquet"
-            print(
-                f"data asset {result.asset.name}:{result.asset.version}: {verdict}, current; "
-                f"{result.rows:,} rows, {size} in {result.asset.folder}/",
-                file=out,
-            )
+        job, prepared = import_job(settings, runtime, step=step), None
+        try:
+            if "import" in changes:
+                engine = engine_for(settings.config)
+                job.sink.list(f"{job.target.path_prefix}/")  # storage access check before the long read
+                job.snowflake()  # the key from Key Vault (or the registered connection) before the engine starts
+                engine.preflight(job)
+                prepared = engine.prepare(job, scratch=Path(scratch), progress=progress)
+            for name, change in changes.items():
+                if change.action in ("create", "update"):
+                    _register(name, settings, runtime)
+                if change.action in _DONE:
+                    print(f"{change.resource}: {_DONE[change.action]}", file=out)
+            if prepared is not None:
+                _publish(prepared, job, runtime=runtime, out=out, progress=progress)
+        finally:
+            if prepared is not None:
+                prepared.close()
+
+
+def _publish(prepared: Prepared, job: ImportJob, *, runtime: Runtime, out: TextIO, progress: ProgressPrinter) -> None:
+    registry = AzureMLAssetRegistry(ml_client=runtime.ml_client)
+    result = publish(prepared, target=job.target, sink=job.sink, registry=registry, progress=progress)
+    verdict = "registered" if result.created else "unchanged (version exists)"
+    size = "size unknown (no manifest)" if result.nbytes is None else f"{result.nbytes:,} bytes of Parquet"
+    print(
+        f"data asset {result.asset.name}:{result.asset.version}: {verdict}, current; "
+        f"{result.rows:,} rows, {size} in {result.asset.folder}/",
+        file=out,
+    )
 
 
 def _register(step: Step, settings: Settings, runtime: Runtime) -> None:

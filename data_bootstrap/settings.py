@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ class StackOutputs:
     storage_account_name: str
     raw_container_name: str
     key_vault_uri: str
+    tenant_id: str = ""  # the storage account's tenant: AZURE_TENANT_ID of the unload engine's storage integration
 
     @property
     def blob_account_url(self) -> str:
@@ -97,6 +98,8 @@ def load_outputs(path: Path, *, env: str) -> StackOutputs:
     values: dict[str, str] = {}
     for spec in fields(StackOutputs):
         value = flat.get(spec.name)
+        if value is None and spec.default is not MISSING:  # optional: older stacks did not output it
+            continue
         if not isinstance(value, str) or not value:
             raise BootstrapError(
                 f"{source}: output {spec.name!r} is missing or empty",

@@ -399,6 +399,10 @@ def _object_id(value: Any) -> tuple[str, str] | None:
     )
 
 
+def _optional_identifier(value: Any) -> tuple[str, str] | None:
+    return None if value == "" else SNOWFLAKE_IDENTIFIER(value)
+
+
 @dataclass(frozen=True, kw_only=True)
 class UnloadSection:
     """The ``unload`` engine: Snowflake writes the Parquet parts into the raw container itself."""
@@ -413,6 +417,19 @@ class UnloadSection:
         _object_id,
         default="",
         doc="object ID of the integration's service principal in our tenant; granted write on the raw container",
+    )
+    warehouse: str = rule(
+        _optional_identifier,
+        default="",
+        doc="warehouse that runs the unload (size it for the table, see docs/data_bootstrap.md); "
+        "empty: snowflake.warehouse",
+    )
+    # COPY INTO <location> MAX_FILE_SIZE: default 16 MB, at most 5 GB on Azure
+    # (docs.snowflake.com/en/sql-reference/sql/copy-into-location, copy options)
+    max_file_size: int = rule(
+        _between(1_000_000, 5_000_000_000),
+        default=256_000_000,
+        doc="upper bound in bytes of each Parquet part Snowflake writes (COPY INTO MAX_FILE_SIZE)",
     )
 
 

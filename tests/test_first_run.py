@@ -191,7 +191,7 @@ def test_data_bootstrap_help_is_plain_text() -> None:
 
 
 def test_describe_treats_snowflake_decimals_as_numbers() -> None:
-    from data_bootstrap.verify import verify_frame
+    from data_bootstrap.publishing.verify import verify_frame
 
     frame = pd.DataFrame(
         {

@@ -28,9 +28,10 @@ from azure.core.exceptions import ClientAuthenticationError
 from azure.storage.blob import ContainerClient
 from requests.adapters import HTTPAdapter
 
-from data_bootstrap.asset_loading import load_asset_from_container
-from data_bootstrap.assets import AssetRef
-from data_bootstrap.runtime import Runtime
+from data_bootstrap.azure.asset_loading import load_asset_from_container
+from data_bootstrap.azure.runtime import Runtime
+from data_bootstrap.publishing.assets import AssetRef
+from data_bootstrap.rehearsal.unload_standin import FakesnowWarehouse
 from data_bootstrap.settings import StackOutputs
 
 ARM = "management.azure.com"
@@ -230,4 +231,5 @@ class Wiring:
             container_factory=lambda _o, _c: self.container,
             snowflake_extra=self.snowflake_extra,
             asset_loader=load_from_sink(self.container, self.download_dir),
+            warehouse_factory=lambda params, name: FakesnowWarehouse(params, warehouse=name),
         )

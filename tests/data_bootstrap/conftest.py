@@ -15,9 +15,9 @@ from azure.storage.blob import BlobServiceClient, ContainerClient
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from data_bootstrap.emulators import AzuriteBlob, FakesnowServer, azurite_blob, fakesnow_server
+from data_bootstrap.rehearsal.emulators import AzuriteBlob, FakesnowServer, azurite_blob, fakesnow_server
+from data_bootstrap.rehearsal.synthetic import house_prices, seed_fakesnow
 from data_bootstrap.settings import REPO_ROOT
-from data_bootstrap.synthetic import house_prices, seed_fakesnow
 from tests.data_bootstrap.bootstrap_fakes import (
     OUTPUTS,
     ROWS,

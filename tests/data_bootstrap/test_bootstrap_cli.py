@@ -54,6 +54,7 @@ def test_plan_on_an_empty_workspace_lists_creates_and_writes_nothing(
     assert "metadata.key_vault_uri: 'https://kv-globorealty-devx3f.vault.azure.net/'" in out
     assert "datastore rawdata: create" in out
     assert "data asset raw_house_data: import" in out and "(current: none)" in out
+    assert "    engine: stream ([data_asset].engine)" in out
     assert "remove stale folder" not in out
     assert fake_azure.writes() == []
     assert [(c.method, c.path) for c in fake_azure.arm_calls()] == [

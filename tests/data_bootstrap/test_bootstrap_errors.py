@@ -16,8 +16,8 @@ import pytest
 from azure.storage.blob import ContainerClient
 
 from data_bootstrap.cli import main
-from data_bootstrap.emulators import AZURITE_ACCOUNT, free_port
 from data_bootstrap.errors import BootstrapError
+from data_bootstrap.rehearsal.emulators import AZURITE_ACCOUNT, free_port
 from data_bootstrap.settings import REPO_ROOT
 from tests.data_bootstrap.bootstrap_fakes import OUTPUTS, FakeAzure, FakeCredential, Wiring
 
@@ -342,7 +342,7 @@ def test_a_wrapped_azure_error_keeps_the_sdk_error_for_debug() -> None:
     """One line for the user; the SDK's error chained underneath for the --debug traceback."""
     from azure.core.exceptions import HttpResponseError, ServiceRequestError
 
-    from data_bootstrap.azure_errors import azure_call
+    from data_bootstrap.azure.errors import azure_call
     from data_bootstrap.errors import BootstrapError
 
     for sdk_error in (HttpResponseError(message="conflict: request id 42"), ServiceRequestError("no route")):
@@ -354,9 +354,9 @@ def test_a_wrapped_azure_error_keeps_the_sdk_error_for_debug() -> None:
 def test_the_production_asset_loader_without_azure_sign_in_fails_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     """The loader verify uses in production (mltable through the azureml:// URI), run for real:
     offline and signed out it must end in the one-line sign-in error, not a traceback."""
-    from data_bootstrap.asset_loading import load_asset_with_mltable
-    from data_bootstrap.assets import AssetRef
+    from data_bootstrap.azure.asset_loading import load_asset_with_mltable
     from data_bootstrap.errors import BootstrapError
+    from data_bootstrap.publishing.assets import AssetRef
     from data_bootstrap.settings import StackOutputs
 
     for name in [name for name in os.environ if name.startswith(("AZURE_", "IDENTITY_", "MSI_"))]:

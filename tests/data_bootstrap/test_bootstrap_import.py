@@ -16,12 +16,13 @@ import pyarrow.parquet as pq
 import pytest
 from azure.storage.blob import BlobLeaseClient, ContainerClient
 
-from data_bootstrap.assets import AssetRef
-from data_bootstrap.blob_sink import BlobSink
-from data_bootstrap.importer import COMPLETE_MARKER, ImportTarget, claim_version, run_import, spill_to_parquet, sweep
-from data_bootstrap.layout import CLAIM
+from data_bootstrap.azure.blob_sink import BlobSink
+from data_bootstrap.engines.stream import run_import, spill_to_parquet
 from data_bootstrap.progress import ProgressPrinter
-from data_bootstrap.synthetic import house_prices
+from data_bootstrap.publishing.assets import AssetRef
+from data_bootstrap.publishing.layout import CLAIM
+from data_bootstrap.publishing.publish import COMPLETE_MARKER, ImportTarget, claim_version, sweep
+from data_bootstrap.rehearsal.synthetic import house_prices
 from stacks.config import DataContractSection
 
 pytestmark = pytest.mark.emulators

@@ -14,11 +14,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from data_bootstrap.emulators import FakesnowServer, fakesnow_server
 from data_bootstrap.errors import BootstrapError
-from data_bootstrap.snowflake_source import SnowflakeCoordinates, SnowflakeParams, SnowflakeSource, private_key_der
-from data_bootstrap.synthetic import CITIES, house_prices
-from data_bootstrap.verify import verify_frame
+from data_bootstrap.publishing.verify import verify_frame
+from data_bootstrap.rehearsal.emulators import FakesnowServer, fakesnow_server
+from data_bootstrap.rehearsal.synthetic import CITIES, house_prices
+from data_bootstrap.snowflake.source import SnowflakeCoordinates, SnowflakeParams, SnowflakeSource, private_key_der
 from stacks.config import DataContractSection
 from tests.data_bootstrap.bootstrap_fakes import ROWS, TABLE
 
@@ -132,7 +132,7 @@ def test_emulator_is_stopped_when_the_body_fails(tmp_path: Path) -> None:
 def test_a_datastore_holding_an_account_key_is_a_change() -> None:
     from azure.ai.ml.entities import AccountKeyConfiguration, AzureBlobDatastore
 
-    from data_bootstrap.datastore import datastore_differences, desired_datastore
+    from data_bootstrap.azure.datastore import datastore_differences, desired_datastore
 
     desired = desired_datastore(name="rawdata", account_name="stgloborealty", container_name="rawdata")
     keyed = AzureBlobDatastore(
@@ -149,7 +149,7 @@ def test_a_datastore_holding_an_account_key_is_a_change() -> None:
 
 
 def test_a_connection_to_another_snowflake_host_is_a_change() -> None:
-    from data_bootstrap.connection import ConnectionSpec
+    from data_bootstrap.snowflake.connection import ConnectionSpec
 
     spec = ConnectionSpec(
         name="snowflake", coordinates=COORDINATES, key_vault_uri="https://kv.vault.azure.net/", private_key_secret="k"
@@ -188,7 +188,7 @@ def test_the_snowflake_session_is_closed_after_the_read(fakesnow: FakesnowServer
 
 
 def _manifest() -> tuple[object, dict[str, int]]:
-    from data_bootstrap.layout import Manifest, PartFile
+    from data_bootstrap.publishing.layout import Manifest, PartFile
 
     manifest = Manifest(
         version="0123456789abcdef",
@@ -203,7 +203,7 @@ def _manifest() -> tuple[object, dict[str, int]]:
 
 
 def test_verify_sees_every_way_a_run_folder_can_disagree_with_its_manifest() -> None:
-    from data_bootstrap.layout import Manifest
+    from data_bootstrap.publishing.layout import Manifest
 
     manifest, listing = _manifest()
     assert isinstance(manifest, Manifest)

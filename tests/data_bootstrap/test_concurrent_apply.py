@@ -20,7 +20,7 @@ import pytest
 from azure.storage.blob import BlobLeaseClient, ContainerClient
 
 from data_bootstrap.cli import main
-from data_bootstrap.emulators import AzuriteBlob, FakesnowServer
+from data_bootstrap.rehearsal.emulators import AzuriteBlob, FakesnowServer
 from data_bootstrap.settings import REPO_ROOT
 from tests.data_bootstrap.apply_child import STALLED
 from tests.data_bootstrap.bootstrap_fakes import ROWS, FakeAzure, FakeCredential, Wiring

@@ -21,10 +21,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from data_bootstrap.content_version import ContentDigest, canonical_batch
 from data_bootstrap.errors import BootstrapError
+from data_bootstrap.publishing.content_version import ContentDigest, canonical_batch
+from data_bootstrap.rehearsal.synthetic import house_prices
 from data_bootstrap.settings import REPO_ROOT
-from data_bootstrap.synthetic import house_prices
 
 CONTEXT = ("SELECT * FROM T", "rawdata/raw_house_data")
 
@@ -183,7 +183,7 @@ def test_the_version_is_the_same_in_another_process() -> None:
     """Nothing process-dependent (Python's salted hash(), memory addresses) gets into the version."""
     code = (
         "from tests.data_bootstrap.test_content_version import version_of;"
-        "from data_bootstrap.synthetic import house_prices;"
+        "from data_bootstrap.rehearsal.synthetic import house_prices;"
         "print(version_of(house_prices(500, seed=3), 128))"
     )
     done = subprocess.run(

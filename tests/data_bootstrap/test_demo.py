@@ -1,4 +1,4 @@
-"""``python -m data_bootstrap.demo`` as a user runs it: created, then reused, and nothing left running."""
+"""``python -m data_bootstrap.rehearsal.demo`` as a user runs it: created, then reused, and nothing left running."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ PORTS = re.compile(r"fakesnow on port (\d+), Azurite on port (\d+)")
 
 def demo_command(tmp_path: Path, rows: int) -> list[str]:
     return [
-        sys.executable, "-m", "data_bootstrap.demo", "--rows", str(rows),
+        sys.executable, "-m", "data_bootstrap.rehearsal.demo", "--rows", str(rows), "--engine", "stream",
         "--state-dir", str(tmp_path / "state"), "--profile-dir", str(tmp_path / "profile"),
     ]  # fmt: skip
 
@@ -57,6 +57,7 @@ def test_demo_creates_then_reuses_the_same_version_and_stops_its_emulators(tmp_p
     first = LAST_LINE.fullmatch(out.splitlines()[-1])
     assert first is not None and first.groups()[1:] == ("2000", "created"), out[-300:]
     assert "verify: ok" in out and "seeding fakesnow GLOBOREALTY.REAL_ESTATE.RAW: 2,000 rows" in err
+    assert f"engine stream ([data_asset].engine in {REPO_ROOT / 'config' / 'dev.toml'})" in err
     assert (tmp_path / "profile" / f"raw_house_data-{first[1]}.md").is_file()
     assert_nothing_left(ports, tmp_path / "state")
 

@@ -12,13 +12,14 @@ import pyarrow as pa
 import pytest
 from azure.storage.blob import ContainerClient
 
-from data_bootstrap.assets import AssetRef, current
-from data_bootstrap.blob_sink import BlobSink
+from data_bootstrap.azure.blob_sink import BlobSink
+from data_bootstrap.engines.stream import run_import
 from data_bootstrap.errors import BootstrapError
-from data_bootstrap.importer import COMPLETE_MARKER, ImportResult, ImportTarget, run_import
-from data_bootstrap.local_catalog import LocalAssetCatalog
 from data_bootstrap.progress import ProgressPrinter
-from data_bootstrap.synthetic import house_prices
+from data_bootstrap.publishing.assets import AssetRef, current
+from data_bootstrap.publishing.publish import COMPLETE_MARKER, ImportResult, ImportTarget
+from data_bootstrap.rehearsal.local_catalog import LocalAssetCatalog
+from data_bootstrap.rehearsal.synthetic import house_prices
 from stacks.config import DataContractSection
 
 TARGET = ImportTarget(

@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_bootstrap.profile_report import NUMERIC_HEADERS, write_profile_report
 from data_bootstrap.progress import ProgressPrinter
-from data_bootstrap.synthetic import house_prices
-from data_bootstrap.verify import verify_frame
+from data_bootstrap.publishing.profile_report import NUMERIC_HEADERS, write_profile_report
+from data_bootstrap.publishing.verify import verify_frame
+from data_bootstrap.rehearsal.synthetic import house_prices
 from stacks.config import DataContractSection
 
 ROWS = 3_000

@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 
 from data_bootstrap.errors import BootstrapError
-from data_bootstrap.profile_report import write_profile_report
 from data_bootstrap.progress import ProgressPrinter
+from data_bootstrap.publishing.profile_report import write_profile_report
+from data_bootstrap.publishing.verify import CELL_WIDTH, verify_frame, write_profile
+from data_bootstrap.rehearsal.synthetic import house_prices
 from data_bootstrap.settings import REPO_ROOT, load_config
-from data_bootstrap.synthetic import house_prices
-from data_bootstrap.verify import CELL_WIDTH, verify_frame, write_profile
 from stacks.config import DataContractSection
 
 CONTRACT = DataContractSection()

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from data_bootstrap.errors import BootstrapError
 from stacks.config import DataContractSection
 
 _SAMPLES = 3
@@ -172,3 +173,11 @@ def check_table(table: pa.Table, contract: DataContractSection) -> list[str]:
     check = ContractCheck(contract)
     check.update(table)
     return check.problems()
+
+
+def contract_error(problems: list[str]) -> BootstrapError:
+    """The refusal every engine raises when the query result breaks the contract: nothing is registered."""
+    return BootstrapError(
+        f"the query result breaks the data contract, nothing registered: {'; '.join(problems)}",
+        "fix the source table or snowflake.query, or change [data_contract] in the config if the change is intended",
+    )

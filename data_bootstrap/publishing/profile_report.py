@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
@@ -20,7 +20,9 @@ import pyarrow.compute as pc
 from matplotlib.figure import Figure
 
 from data_bootstrap.progress import ProgressPrinter
-from data_bootstrap.verify import VerifyResult
+
+if TYPE_CHECKING:  # verify imports this module to write the report
+    from data_bootstrap.publishing.verify import VerifyResult
 
 QUANTILES = (0.25, 0.5, 0.75)
 NUMERIC_HEADERS = ("column", "min", "p25", "median", "mean", "p75", "max", "std")

@@ -10,10 +10,10 @@ from typing import Any
 import pandas as pd
 from azure.storage.blob import ContainerClient
 
-from data_bootstrap.assets import AssetRef
-from data_bootstrap.azure_errors import azure_call
-from data_bootstrap.blob_sink import BlobSink
+from data_bootstrap.azure.blob_sink import BlobSink
+from data_bootstrap.azure.errors import azure_call
 from data_bootstrap.errors import BootstrapError
+from data_bootstrap.publishing.assets import AssetRef
 from data_bootstrap.settings import StackOutputs
 
 _READER_FIX = "grant the identity 'Storage Blob Data Reader' on the storage account and run inside the VNet"

@@ -15,10 +15,10 @@ from azure.ai.ml import MLClient
 from azure.ai.ml.entities import NoneCredentialConfiguration, WorkspaceConnection
 from azure.keyvault.secrets import SecretClient
 
-from data_bootstrap.azure_errors import get_or_none
+from data_bootstrap.azure.errors import get_or_none
+from data_bootstrap.azure.keyvault import fetch_secret
 from data_bootstrap.errors import BootstrapError
-from data_bootstrap.keyvault import fetch_secret
-from data_bootstrap.snowflake_source import SnowflakeCoordinates, SnowflakeParams, private_key_der
+from data_bootstrap.snowflake.source import SnowflakeCoordinates, SnowflakeParams, private_key_der
 
 KIND = "snowflake-keypair"
 AML_RBAC_FIX = "grant the identity 'AzureML Data Scientist' on the workspace"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from azure.core.exceptions import ResourceNotFoundError
 from azure.keyvault.secrets import SecretClient
 
-from data_bootstrap.azure_errors import azure_call
+from data_bootstrap.azure.errors import azure_call
 from data_bootstrap.errors import BootstrapError
 
 RBAC_FIX = "grant the identity 'Key Vault Secrets User' on the vault and run from inside the VNet"

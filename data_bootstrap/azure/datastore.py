@@ -5,8 +5,8 @@ from __future__ import annotations
 from azure.ai.ml import MLClient
 from azure.ai.ml.entities import AzureBlobDatastore, NoneCredentialConfiguration
 
-from data_bootstrap.azure_errors import get_or_none
-from data_bootstrap.connection import AML_RBAC_FIX
+from data_bootstrap.azure.errors import get_or_none
+from data_bootstrap.snowflake.connection import AML_RBAC_FIX
 
 
 def desired_datastore(*, name: str, account_name: str, container_name: str) -> AzureBlobDatastore:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from azure.ai.ml import MLClient
@@ -16,9 +16,14 @@ from azure.identity import DefaultAzureCredential
 from azure.keyvault.secrets import SecretClient
 from azure.storage.blob import ContainerClient
 
-from data_bootstrap.asset_loading import load_asset_with_mltable
-from data_bootstrap.assets import AssetRef
+from data_bootstrap.azure.asset_loading import load_asset_with_mltable
+from data_bootstrap.publishing.assets import AssetRef
 from data_bootstrap.settings import StackOutputs
+
+if TYPE_CHECKING:
+    from data_bootstrap.azure.private_endpoints import StorageAccountArm
+    from data_bootstrap.engines.unload import Warehouse
+    from data_bootstrap.snowflake.source import SnowflakeParams
 
 
 @dataclass(kw_only=True)
@@ -30,6 +35,9 @@ class Runtime:
     container_factory: Callable[[StackOutputs, TokenCredential], ContainerClient] | None = None
     snowflake_extra: Mapping[str, Any] = field(default_factory=dict)
     asset_loader: Callable[[AssetRef, StackOutputs], pd.DataFrame] = load_asset_with_mltable
+    arm_options: Mapping[str, Any] = field(default_factory=dict)  # ARM endpoint/transport (tests: a local server)
+    # a Snowflake session for SQL run in the warehouse; None: the connector (tests: fakesnow's stand-in)
+    warehouse_factory: Callable[[SnowflakeParams, str], Warehouse] | None = None
 
     @cached_property
     def credential(self) -> TokenCredential:
@@ -48,3 +56,9 @@ class Runtime:
             return self.container_factory(self.outputs, self.credential)
         o = self.outputs
         return ContainerClient(o.blob_account_url, o.raw_container_name, credential=self.credential)
+
+    def storage_arm(self, account_id: str) -> StorageAccountArm:
+        """The storage account's private endpoint connections through ARM (the unload engine)."""
+        from data_bootstrap.azure.private_endpoints import StorageAccountArm
+
+        return StorageAccountArm(credential=self.credential, account_id=account_id, **self.arm_options)

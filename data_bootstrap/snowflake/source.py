@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from snowflake.connector.errors import DatabaseError, Error, ProgrammingError
 
 from data_bootstrap.errors import BootstrapError
+from stacks.config import EnvironmentConfig
 
 # Login failures Snowflake reports for a rejected user, key or JWT (see Snowflake error codes 390xxx).
 _AUTH_ERRNOS = frozenset({390100, 390101, 390102, 390144, 390145, 390146, 390186, 390190, 390191, 390197})
@@ -61,6 +62,13 @@ class SnowflakeCoordinates:
         return f"jdbc:snowflake://{quote(self.host, safe='.-')}/?{query}"
 
 
+def snowflake_coordinates(config: EnvironmentConfig) -> SnowflakeCoordinates:
+    s = config.snowflake
+    return SnowflakeCoordinates(
+        account=s.account, user=s.user, role=s.role, warehouse=s.warehouse, database=s.database, schema=s.schema
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class SnowflakeParams:
     """Coordinates plus the DER-encoded private key; ``extra`` carries host/port overrides for the emulator."""
@@ -105,7 +113,8 @@ class SnowflakeSource:
     def __init__(self, *, params: SnowflakeParams, query: str, connect: Connect = snowflake.connector.connect) -> None:
         self._params, self._query, self._connect = params, query, connect
 
-    def _open(self) -> Any:
+    def open(self) -> Any:
+        """A connection with key-pair (JWT) auth; failures become one-line errors."""
         c = self._params.coordinates
         arguments: dict[str, Any] = {
             **c.as_dict(),
@@ -134,7 +143,7 @@ class SnowflakeSource:
             ) from error
 
     def batches(self) -> Iterator[pa.RecordBatch]:
-        connection = self._open()
+        connection = self.open()
         try:
             cursor = connection.cursor()
             try:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from data_bootstrap.errors import BootstrapError
+from stacks.config import EnvironmentConfig
 
 MLTABLE_TEXT = """\
 $schema: https://azuremlschemas.azureedge.net/latest/MLTable.schema.json
@@ -61,6 +62,13 @@ class ImportTarget:
         """What besides the rows the version depends on: the normalised query and where it is written
         (the same rows under another datastore or prefix are another version, so they get written)."""
         return " ".join(self.query.split()), f"{self.datastore}/{self.path_prefix}"
+
+
+def import_target(config: EnvironmentConfig) -> ImportTarget:
+    a = config.data_asset
+    return ImportTarget(
+        asset_name=a.name, datastore=a.datastore, path_prefix=a.path_prefix, query=config.snowflake.query
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from data_bootstrap.assets import AssetRef
 from data_bootstrap.errors import BootstrapError
+from data_bootstrap.publishing.assets import AssetRef
 
 CATALOG_KIND = "local stand-in for the Azure ML data asset registry"
 

@@ -81,8 +81,16 @@ class BlobSink:
         self._container = container
 
     @property
+    def account_name(self) -> str:
+        return str(self._container.account_name)
+
+    @property
+    def container_name(self) -> str:
+        return str(self._container.container_name)
+
+    @property
     def location(self) -> str:
-        return f"{self._container.account_name}/{self._container.container_name}"
+        return f"{self.account_name}/{self.container_name}"
 
     @contextmanager
     def _storage(self, action: str) -> Iterator[None]:

@@ -7,9 +7,9 @@ from azure.ai.ml.constants import AssetTypes
 from azure.ai.ml.entities import Data
 from azure.core.exceptions import ResourceNotFoundError
 
-from data_bootstrap.assets import AssetRef
-from data_bootstrap.azure_errors import azure_call, get_or_none
-from data_bootstrap.connection import AML_RBAC_FIX
+from data_bootstrap.azure.errors import azure_call, get_or_none
+from data_bootstrap.publishing.assets import AssetRef
+from data_bootstrap.snowflake.connection import AML_RBAC_FIX
 
 
 def _ref(name: str, data: Data) -> AssetRef:

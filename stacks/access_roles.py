@@ -112,8 +112,13 @@ RUNNER_NETWORK_ACTIONS: tuple[str, ...] = (
 # Not included: storageAccounts/PrivateEndpointConnectionsApproval/action, which the *creator*
 # of an endpoint needs for automatic approval ("Approval RBAC for private endpoint",
 # azure-docs articles/private-link/rbac-permissions.md), not the owner approving by hand; nor
-# storageAccounts/read or privateLinkResources/read, which listing and approving do not call.
+# privateLinkResources/read, which listing and approving do not call. storageAccounts/read ("Returns
+# the list of storage accounts or gets the properties for the specified storage account", same
+# operations page) is in: before approving, data_bootstrap reads the account and refuses to run the
+# unload if its public endpoint, network default or shared keys are open
+# (data_bootstrap/azure/private_endpoints.py, public_access_problems).
 PRIVATE_ENDPOINT_APPROVER_ACTIONS: tuple[str, ...] = (
+    "Microsoft.Storage/storageAccounts/read",
     "Microsoft.Storage/storageAccounts/privateEndpointConnections/read",
     "Microsoft.Storage/storageAccounts/privateEndpointConnections/write",
 )

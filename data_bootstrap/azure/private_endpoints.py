@@ -119,8 +119,9 @@ class StorageAccountArm:
             if error.status_code == 403:
                 raise BootstrapError(
                     f"ARM denied {action} (403)",
-                    "grant data-bootstrap the right to approve private endpoint connections on the storage account "
-                    "(Microsoft.Storage/storageAccounts/privateEndpointConnectionsApproval/action)",
+                    'apply mlplatform-<env> with [data_asset].engine = "unload": it assigns data-bootstrap the '
+                    "custom private endpoint approver role at the storage account (storageAccounts/read, "
+                    "privateEndpointConnections/read and /write; docs/access.md, Snowflake unload)",
                 ) from None
             raise BootstrapError(f"ARM answered HTTP {error.status_code} while {action}", "see --debug") from error
         except ServiceRequestError as error:

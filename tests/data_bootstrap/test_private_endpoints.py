@@ -253,4 +253,4 @@ def test_a_denied_approval_says_which_right_is_missing(arm: tuple[FakeArm, Stora
     fake.status = 403
     message = refusal(client, fake)
     assert message.startswith("ARM denied reading the storage account (403)")
-    assert "privateEndpointConnectionsApproval/action" in message
+    assert "private endpoint approver role at the storage account" in message

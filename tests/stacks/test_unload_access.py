@@ -17,6 +17,7 @@ from tests.stacks.tf_json import only, reference, resources
 # of the role's identity (ForceNew in azurerm), so a change replaces the role and its assignment.
 APPROVER_ROLE_GUID = "7abc306b-df81-5c53-8e95-e249738c8735"
 APPROVER_ACTIONS = [
+    "Microsoft.Storage/storageAccounts/read",
     "Microsoft.Storage/storageAccounts/privateEndpointConnections/read",
     "Microsoft.Storage/storageAccounts/privateEndpointConnections/write",
 ]

@@ -54,6 +54,18 @@ def test_fast_path_never_runs_the_package_init() -> None:
     assert result.stderr == ""
 
 
+def test_a_construct_imported_without_main_loads_the_binding_fast() -> None:
+    """Tests and tools import constructs without main.py: the stock __init__ (15-50 s in the suite) must not run."""
+    result = _run(
+        "import sys; from stacks.framework import RoleAssignment;"
+        "print(getattr(sys.modules['cdktf_cdktf_provider_azurerm'], '__bare_binding__', False),"
+        " ','.join(sorted({m.split('.')[1] for m in sys.modules if m.startswith('cdktf_cdktf_provider_azurerm.')})))"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "_jsii,role_assignment"]
+    assert result.stderr == ""
+
+
 def test_falls_back_to_the_stock_import_with_one_warning_when_the_layout_changes(tmp_path: Path) -> None:
     package = tmp_path / "fake_binding"
     package.mkdir()

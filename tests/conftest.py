@@ -7,13 +7,24 @@ the equivalence test, the cdktn lane's for the lane tests), one process of the r
 into a folder shared by all pytest-xdist workers; the fixtures wait for its exit
 code file. So the ~10 s stock synthesis overlaps the other tests, and with N
 workers the app is still synthesized once, not N times.
+
+Each finished synthesis is also kept in pytest's cache folder
+(.pytest_cache/d/synth/), keyed by a hash of everything that decides its output:
+main.py, stacks/, config/, cdktf.json, the locks, the installed framework and
+binding versions, the Node version and the synthesis settings. A later run with
+the same key copies it instead of synthesizing again (warm `make test`); any
+change to those inputs synthesizes afresh. `pytest --cache-clear` or
+SYNTH_CACHE=off synthesizes regardless.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -87,13 +98,66 @@ def _run_root(config: pytest.Config) -> Path:
 
 
 _launched: list[subprocess.Popen[bytes]] = []
+# What decides a synthesis's output besides its settings (main.py reads nothing else).
+SYNTH_INPUTS = ("main.py", "cdktf.json", "Pipfile.lock", "requirements", "stacks", "config")
+SYNTH_DISTRIBUTIONS = (
+    "jsii", "constructs", "cdktf", "cdktf-cdktf-provider-azurerm", "cdktf-cdktf-provider-time",
+    "cdktn", "cdktn-provider-azurerm", "cdktn-provider-time",
+)  # fmt: skip
+SYNTH_RESULTS = ("", ".log", ".trace", ".rc")  # suffixes of synth-<name>: folder, log, Node trace, exit code
 
 
-def _launch_once(root: Path, name: str, *, mode: str, lane: str) -> None:
-    """Start `main.py` in the background unless another worker already did; it writes <name>.rc when done."""
+def _synth_key(name: str, *, mode: str, lane: str) -> str:
+    digest = hashlib.sha256(f"{name} {mode} {lane} {sys.version}".encode())
+    for entry in SYNTH_INPUTS:
+        files = [REPO / entry] if (REPO / entry).is_file() else sorted((REPO / entry).rglob("*"))
+        for path in files:
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(f"{path.relative_to(REPO)}\0".encode() + path.read_bytes() + b"\0")
+    for distribution in SYNTH_DISTRIBUTIONS:
+        try:
+            digest.update(f"{distribution}=={importlib.metadata.version(distribution)}".encode())
+        except importlib.metadata.PackageNotFoundError:
+            digest.update(f"{distribution} missing".encode())
+    # The Node the kernel runs on (os.environ carries jsii_node_environment's PATH, below).
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=False)
+    digest.update(f"{shutil.which('node')} {node.stdout}".encode())
+    return f"{name}-{digest.hexdigest()[:32]}"
+
+
+def _synth_cache(config: pytest.Config) -> Path | None:
+    cache = getattr(config, "cache", None)
+    if cache is None or os.environ.get("SYNTH_CACHE", "on") == "off":
+        return None
+    return Path(cache.mkdir("synth"))
+
+
+def _copy_results(source: Path, source_name: str, target: Path, target_name: str) -> None:
+    for suffix in SYNTH_RESULTS:
+        origin, copy = source / f"{source_name}{suffix}", target / f"{target_name}{suffix}"
+        if origin.is_dir():
+            shutil.copytree(origin, copy)
+        elif origin.is_file():
+            shutil.copyfile(origin, copy)
+
+
+def _launch_once(root: Path, name: str, *, mode: str, lane: str, cache: Path | None = None) -> None:
+    """Start `main.py` in the background unless another worker already did; it writes <name>.rc when done.
+
+    With a cached result for the same inputs, copy that instead (the .rc last, so waiters see a whole one).
+    """
     try:
         (root / f"synth-{name}.claim").open("x").close()
     except FileExistsError:
+        return
+    key = _synth_key(name, mode=mode, lane=lane) if cache else None
+    (root / f"synth-{name}.key").write_text(key or "")
+    if cache and key and (cache / key).is_dir():
+        _copy_results(cache / key, "synth", root, f"synth-{name}.incoming")
+        for suffix in SYNTH_RESULTS:
+            incoming = root / f"synth-{name}.incoming{suffix}"
+            if incoming.exists():
+                incoming.rename(root / f"synth-{name}{suffix}")
         return
     outdir, log, rc = root / f"synth-{name}", root / f"synth-{name}.log", root / f"synth-{name}.rc"
     variant = (
@@ -117,10 +181,29 @@ def _launch_once(root: Path, name: str, *, mode: str, lane: str) -> None:
     )
 
 
-def _wait_for(root: Path, mode: str) -> Path:
+def _remember(root: Path, name: str, cache: Path) -> None:
+    """Keep a finished, clean synthesis for later runs (one writer wins; a half-written copy is never seen)."""
+    key = (root / f"synth-{name}.key").read_text()
+    if not key or (cache / key).exists():
+        return
+    scratch = cache / f".{key}.{os.getpid()}"
+    scratch.mkdir()
+    _copy_results(root, f"synth-{name}", scratch, "synth")
+    try:
+        scratch.rename(cache / key)
+    except OSError:  # another worker stored the same key first
+        shutil.rmtree(scratch)
+        return
+    for older in cache.glob(f"{name}-*"):  # one entry per synthesis: the latest inputs'
+        if older.name != key:
+            shutil.rmtree(older, ignore_errors=True)
+
+
+def _wait_for(config: pytest.Config, mode: str) -> Path:
+    root, cache = _run_root(config), _synth_cache(config)
     # Normally started at collection time; started here if collection could not tell it was needed.
     (spec,) = [synth for synth in SHARED_SYNTHS.values() if synth[0] == mode]
-    _launch_once(root, mode, mode=spec[1], lane=spec[2])
+    _launch_once(root, mode, mode=spec[1], lane=spec[2], cache=cache)
     rc = root / f"synth-{mode}.rc"
     deadline = time.monotonic() + SYNTH_TIMEOUT_S
     while not rc.exists():
@@ -132,6 +215,8 @@ def _wait_for(root: Path, mode: str) -> Path:
         raise RuntimeError(f"{mode} synthesis failed:\n{log}")
     # A silent fallback to the slow path would still pass the equivalence test: forbid it.
     assert "warning" not in log, log
+    if cache is not None:
+        _remember(root, mode, cache)
     return root / f"synth-{mode}"
 
 
@@ -147,7 +232,7 @@ def _synths_needed(item: pytest.Item) -> set[tuple[str, str, str]]:
 def pytest_collection_finish(session: pytest.Session) -> None:
     needed = {synth for item in session.items for synth in _synths_needed(item)}
     for name, mode, lane in sorted(needed):
-        _launch_once(_run_root(session.config), name, mode=mode, lane=lane)
+        _launch_once(_run_root(session.config), name, mode=mode, lane=lane, cache=_synth_cache(session.config))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -166,17 +251,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def stock_synth_dir(pytestconfig: pytest.Config) -> Path:
-    return _wait_for(_run_root(pytestconfig), "stock")
+    return _wait_for(pytestconfig, "stock")
 
 
 @pytest.fixture(scope="session")
 def synth_dir(pytestconfig: pytest.Config) -> Path:
-    return _wait_for(_run_root(pytestconfig), "fast")
+    return _wait_for(pytestconfig, "fast")
 
 
 @pytest.fixture(scope="session")
 def cdktn_synth_dir(pytestconfig: pytest.Config) -> Path:
-    return _wait_for(_run_root(pytestconfig), "cdktn")
+    return _wait_for(pytestconfig, "cdktn")
 
 
 @pytest.fixture(scope="session")

@@ -67,10 +67,23 @@ def test_demo_creates_then_reuses_the_same_version_and_stops_its_emulators(tmp_p
     assert_nothing_left(ports, tmp_path / "state")
 
 
+def _sigint_as_in_a_terminal() -> None:
+    # A suite started as a background job (`make test &` from a script) hands its children SIGINT
+    # ignored, and Python then never turns it into KeyboardInterrupt: start the demo as a shell's
+    # foreground job would (Python docs, signal module: "SIGINT is translated into a
+    # KeyboardInterrupt exception if the parent process has not changed it").
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_an_interrupted_demo_still_stops_its_emulators(tmp_path: Path, sig: signal.Signals) -> None:
     process = subprocess.Popen(
-        demo_command(tmp_path, 300_000), cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        demo_command(tmp_path, 300_000),
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_sigint_as_in_a_terminal,
     )
     assert process.stderr is not None
     ports = None

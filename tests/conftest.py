@@ -98,8 +98,9 @@ def _run_root(config: pytest.Config) -> Path:
 
 
 _launched: list[subprocess.Popen[bytes]] = []
-# What decides a synthesis's output besides its settings (main.py reads nothing else).
-SYNTH_INPUTS = ("main.py", "cdktf.json", "Pipfile.lock", "requirements", "stacks", "config")
+# What decides a synthesis's output besides its settings (main.py reads nothing else; this file
+# writes the unload variant's config).
+SYNTH_INPUTS = ("main.py", "cdktf.json", "Pipfile.lock", "requirements", "stacks", "config", "tests/conftest.py")
 SYNTH_DISTRIBUTIONS = (
     "jsii", "constructs", "cdktf", "cdktf-cdktf-provider-azurerm", "cdktf-cdktf-provider-time",
     "cdktn", "cdktn-provider-azurerm", "cdktn-provider-time",
@@ -266,7 +267,7 @@ def cdktn_synth_dir(pytestconfig: pytest.Config) -> Path:
 
 @pytest.fixture(scope="session")
 def unload_synth_dir(pytestconfig: pytest.Config) -> Path:
-    return _wait_for(_run_root(pytestconfig), "unload")
+    return _wait_for(pytestconfig, "unload")
 
 
 @pytest.fixture(scope="session")

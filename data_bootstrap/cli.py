@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, cast
 from azure.core.exceptions import ClientAuthenticationError
 
 from data_bootstrap.azure.errors import AZURE_LOGIN_FIX
-from data_bootstrap.errors import BootstrapError
+from data_bootstrap.errors import exit_code
 from data_bootstrap.progress import ProgressPrinter
 from data_bootstrap.settings import REPO_ROOT, StackOutputs, load_settings
 
@@ -91,15 +91,11 @@ def main(argv: Sequence[str] | None = None, *, runtime_factory: RuntimeFactory |
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm) if main_thread else None
     try:
-        return run(args, runtime_factory=runtime_factory or _default_runtime, debug=args.debug)
-    except KeyboardInterrupt:
-        print("interrupted: cleaned up; this run registered nothing it had not finished", file=sys.stderr)
-        return 130
-    except BootstrapError as error:
-        if args.debug:
-            raise
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return exit_code(
+            lambda: run(args, runtime_factory=runtime_factory or _default_runtime, debug=args.debug),
+            debug=args.debug,
+            interrupted="cleaned up; this run registered nothing it had not finished",
+        )
     except ClientAuthenticationError as error:  # raised outside a wrapped call, e.g. while building a client
         if args.debug:
             raise

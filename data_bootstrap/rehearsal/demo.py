@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from data_bootstrap.azure.asset_loading import load_asset_from_container
 from data_bootstrap.azure.blob_sink import BlobSink
 from data_bootstrap.engines import ENGINES, ImportEngine, ImportJob, engine_for
-from data_bootstrap.errors import BootstrapError
+from data_bootstrap.errors import BootstrapError, exit_code
 from data_bootstrap.progress import ProgressPrinter, Reporter
 from data_bootstrap.publishing.layout import import_target
 from data_bootstrap.publishing.publish import ImportResult, import_with
@@ -234,21 +234,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser().error("--rows must be at least 1")
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     progress = ProgressPrinter()
-    try:
+
+    def body() -> int:
         result, ok = rehearse(args, progress=progress)
-    except KeyboardInterrupt:
-        print("interrupted: emulators stopped", file=sys.stderr)
-        return 130
-    except BootstrapError as error:
-        if args.debug:
-            raise
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    if not ok:
-        return 1
-    verdict = "created" if result.created else "reused"
-    print(f"asset {result.asset.name}:{result.asset.version} rows={result.rows} {verdict}")
-    return 0
+        if not ok:
+            return 1
+        verdict = "created" if result.created else "reused"
+        print(f"asset {result.asset.name}:{result.asset.version} rows={result.rows} {verdict}")
+        return 0
+
+    return exit_code(body, debug=args.debug, interrupted="emulators stopped")
 
 
 if __name__ == "__main__":

@@ -129,12 +129,13 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
 
 
 def pending(account_id: str = ACCOUNT) -> FakeArm:
-    """Snowflake's connection and another one, both pending, on a locked-down account."""
+    """Another pending connection listed before Snowflake's (so "the first pending one" is the wrong
+    one), on a locked-down account."""
     return FakeArm(
         account=locked_account(),
         connections={
-            "sf": connection("sf", SNOWFLAKE_PE, "Pending"),
             "other": connection("other", OTHER_PE, "Pending"),
+            "sf": connection("sf", SNOWFLAKE_PE, "Pending"),
         },
         account_id=account_id,
     )

@@ -171,15 +171,20 @@ except RuntimeError as error:
 """
 
 
-def test_the_policy_rules_reject_a_public_storage_account_in_the_cdktn_lane(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", POLICY_PROBE, str(tmp_path / "out"), "cdktn"],
+def run_probe(code: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Runs ``code`` in a fresh interpreter (a lane is chosen once per process) from the repository."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
         cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO)},
         capture_output=True,
         text=True,
         timeout=180,
     )
+
+
+def test_the_policy_rules_reject_a_public_storage_account_in_the_cdktn_lane(tmp_path: Path) -> None:
+    result = run_probe(POLICY_PROBE, str(tmp_path / "out"), "cdktn")
     assert result.returncode == 3, result.stderr
     assert result.stdout.splitlines() == [
         "policy violation: test/storage: GR002 azurerm_storage_account must set public_network_access_enabled = false;"
@@ -207,14 +212,7 @@ print(framework.StorageAccount.__module__)
 
 
 def test_one_lane_per_process_and_names_resolve_from_it() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", FRAMEWORK_PROBE],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    result = run_probe(FRAMEWORK_PROBE)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "module 'stacks.framework' has no attribute 'NotAClassOfOurs'",

@@ -14,7 +14,7 @@ main.py, stacks/, config/, cdktf.json, the locks, the installed framework and
 binding versions, the Node version and the synthesis settings. A later run with
 the same key copies it instead of synthesizing again (warm `make test`); any
 change to those inputs synthesizes afresh. `pytest --cache-clear` or
-SYNTH_CACHE=off synthesizes regardless.
+TEST_CACHE=off synthesizes regardless (and turns off tests/checkov_cache.py too).
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ import pytest
 
 from stacks.binding_loader import jsii_node_environment
 from stacks.naming import STACK_KINDS, stack_name
+from tests.checkov_cache import suite_cache_enabled
+
+pytest_plugins = ["tests.scheduling"]
 
 REPO = Path(__file__).resolve().parents[1]
 ALL_STACKS = tuple(stack_name(kind, env) for env in ("dev", "prod") for kind in STACK_KINDS)
@@ -128,7 +131,7 @@ def _synth_key(name: str, *, mode: str, lane: str) -> str:
 
 def _synth_cache(config: pytest.Config) -> Path | None:
     cache = getattr(config, "cache", None)
-    if cache is None or os.environ.get("SYNTH_CACHE", "on") == "off":
+    if cache is None or not suite_cache_enabled():
         return None
     return Path(cache.mkdir("synth"))
 
@@ -268,6 +271,13 @@ def cdktn_synth_dir(pytestconfig: pytest.Config) -> Path:
 @pytest.fixture(scope="session")
 def unload_synth_dir(pytestconfig: pytest.Config) -> Path:
     return _wait_for(pytestconfig, "unload")
+
+
+@pytest.fixture(scope="session")
+def checkov_cache(pytestconfig: pytest.Config) -> Path | None:
+    """Where tests/checkov_cache.py keeps checkov's reports (None: scan every time)."""
+    cache = getattr(pytestconfig, "cache", None)
+    return Path(cache.mkdir("checkov")) if cache is not None and suite_cache_enabled() else None
 
 
 @pytest.fixture(scope="session")

@@ -47,20 +47,28 @@ def _lock_export() -> ModuleType:
 def test_synth_needs_only_the_python_environment_and_a_supported_node() -> None:
     needs = _prerequisites("synth")
     assert ".venv/.synced" in needs
-    assert not {"node_modules/.installed", ".tools/checkov/bin/checkov"} & needs
+    assert not {"node_modules/.installed", ".tools/checkov/.installed"} & needs
 
 
 @pytest.mark.parametrize(
     ("target", "tools"),
     [
-        ("test", {".venv/.synced", "node_modules/.installed", ".tools/checkov/bin/checkov"}),
-        ("policy", {".venv/.synced", ".tools/checkov/bin/checkov"}),
+        ("test", {".venv/.synced", "node_modules/.installed", ".tools/checkov/.installed"}),
+        ("policy", {".venv/.synced", ".tools/checkov/.installed"}),
         ("demo", {".venv/.synced", "node_modules/.installed"}),
         ("lint", {".venv/.synced"}),
     ],
 )
 def test_targets_that_use_a_tool_install_it(target: str, tools: set[str]) -> None:
     assert tools <= _prerequisites(target)
+
+
+def test_tools_run_from_bytecode_where_python_may_not_write_it() -> None:
+    """This machine sets PYTHONDONTWRITEBYTECODE=1: checkov is installed compiled (each gate run
+    imports ~4,100 of its modules), and the suite may write bytecode for the project and tests."""
+    assert "--compile-bytecode" in _make("-n", "-B", ".tools/checkov/.installed").stdout
+    test_recipe = _make("-n", "test").stdout
+    assert "PYTHONDONTWRITEBYTECODE= .venv/bin/python -m pytest" in test_recipe
 
 
 def test_the_python_environment_is_synced_with_pinned_hash_checked_tools() -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,27 +13,9 @@ import pytest
 
 from policy.checkov_gate import DEFAULT_WAIVERS, Waiver, evaluate, load_waivers, problems
 from stacks.config import ConfigError
+from tests.checkov_cache import run_gate
 from tests.conftest import ALL_STACKS, REPO
 from tests.policy.conftest import AppBuilder
-
-
-def run_gate(stacks_dir: Path, waivers: Path = DEFAULT_WAIVERS, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "policy.checkov_gate",
-            "--stacks-dir",
-            str(stacks_dir),
-            "--waivers",
-            str(waivers),
-            *extra,
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +24,8 @@ def gate_report_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def real_gate(synth_dir: Path, gate_report_path: Path) -> subprocess.CompletedProcess[str]:
-    return run_gate(synth_dir / "stacks", DEFAULT_WAIVERS, "--report", str(gate_report_path))
+def real_gate(synth_dir: Path, gate_report_path: Path, checkov_cache: Path | None) -> subprocess.CompletedProcess[str]:
+    return run_gate(synth_dir / "stacks", "--report", str(gate_report_path), cache=checkov_cache)
 
 
 def test_real_stacks_pass_with_at_most_five_waived_checks(real_gate: subprocess.CompletedProcess[str]) -> None:
@@ -91,7 +72,7 @@ def test_a_waiver_covers_only_its_resources() -> None:
     assert not waiver.covers("CKV_AZURE_35", "mlplatform-prod/storage/account")
 
 
-def test_a_public_storage_account_fails_the_gate(synth_test_stack: AppBuilder, tmp_path: Path) -> None:
+def test_a_public_storage_account_fails_the_gate(synth_test_stack: AppBuilder, checkov_cache: Path | None) -> None:
     def public_storage(stack: Any) -> None:
         from cdktf_cdktf_provider_azurerm.storage_account import StorageAccount
 
@@ -107,7 +88,7 @@ def test_a_public_storage_account_fails_the_gate(synth_test_stack: AppBuilder, t
         )
 
     stack_dir = synth_test_stack(public_storage, with_policy=False)  # test-only stack, no project rules
-    result = run_gate(stack_dir.parent)
+    result = run_gate(stack_dir.parent, cache=checkov_cache)
     assert result.returncode == 1
     assert "gate: FAILED" in result.stdout
     assert "error: test: CKV_AZURE_59 " in result.stderr  # public network access
@@ -144,7 +125,9 @@ def test_removing_a_waiver_turns_its_findings_into_failures(real_report: dict[st
     assert "mlplatform-dev/registry/registry (cdk.tf.json lines" in found[0]
 
 
-def test_a_stack_scanned_with_no_checks_fails_the_gate(synth_dir: Path, tmp_path: Path) -> None:
+def test_a_stack_scanned_with_no_checks_fails_the_gate(
+    synth_dir: Path, tmp_path: Path, checkov_cache: Path | None
+) -> None:
     stacks = tmp_path / "stacks"
     shutil.copytree(synth_dir / "stacks" / "network-dev", stacks / "network-dev")
     (stacks / "empty").mkdir()
@@ -156,7 +139,7 @@ def test_a_stack_scanned_with_no_checks_fails_the_gate(synth_dir: Path, tmp_path
     (stacks / "unscanned").mkdir()
     (stacks / "unscanned" / "cdk.tf.json").write_text('{"resource": {"not_a_provider_type": {"x": {}}}}')
     (tmp_path / "none.toml").write_text("")
-    result = run_gate(stacks, tmp_path / "none.toml")
+    result = run_gate(stacks, "--waivers", str(tmp_path / "none.toml"), cache=checkov_cache)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         "error: empty: checkov ran no check on its 0 resources (was it scanned with the wrong framework?)",
@@ -201,14 +184,14 @@ def test_the_gate_runs_the_azapi_preflight_first(tmp_path: Path) -> None:
         "body": {"properties": {"systemDatastoresAuthMode": "identity"}},
     }
     (stack / "cdk.tf.json").write_text(json.dumps({"resource": {"azapi_update_resource": {"patch": patch}}}))
-    result = run_gate(tmp_path / "stacks")
+    result = run_gate(tmp_path / "stacks", cache=None)
     assert result.returncode == 1
     assert "AZ001" in result.stderr and "systemDatastoresAuthMode" in result.stderr
     assert result.stdout == ""  # checkov never ran
 
 
 def test_the_gate_before_any_synth_says_to_synthesize_first(tmp_path: Path) -> None:
-    result = run_gate(tmp_path / "cdktf.out" / "stacks")
+    result = run_gate(tmp_path / "cdktf.out" / "stacks", cache=None)
     assert result.returncode == 2
     assert result.stderr == (
         f"error: no synthesized stacks in {tmp_path / 'cdktf.out' / 'stacks'}; "

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from stacks.framework import BINDING_CLASSES, FRAMEWORK_NAMES, LANES
+from tests.checkov_cache import run_gate
 from tests.conftest import ALL_STACKS, REPO
 from tests.stacks.tf_json import resources
 
@@ -131,14 +132,8 @@ def test_the_real_cdktn_synthesis_loaded_only_a_few_azurerm_submodules(cdktn_syn
     assert '"submodules":1544' in line
 
 
-def test_the_policy_gate_passes_on_the_cdktn_lane(cdktn_synth_dir: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "policy.checkov_gate", "--stacks-dir", str(cdktn_synth_dir / "stacks")],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+def test_the_policy_gate_passes_on_the_cdktn_lane(cdktn_synth_dir: Path, checkov_cache: Path | None) -> None:
+    result = run_gate(cdktn_synth_dir / "stacks", cache=checkov_cache)
     assert result.returncode == 0, result.stdout + result.stderr
     rows = {line.split()[0] for line in result.stdout.splitlines()[1 : 1 + len(ALL_STACKS)]}
     assert rows == set(ALL_STACKS)

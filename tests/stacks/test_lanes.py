@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -178,18 +179,7 @@ def run_probe(code: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_policy_rules_reject_a_public_storage_account_in_the_cdktn_lane(tmp_path: Path) -> None:
-    result = run_probe(POLICY_PROBE, str(tmp_path / "out"), "cdktn")
-    assert result.returncode == 3, result.stderr
-    assert result.stdout.splitlines() == [
-        "policy violation: test/storage: GR002 azurerm_storage_account must set public_network_access_enabled = false;"
-        " fix: set public_network_access_enabled=False",
-        "policy violation: test/storage: GR002 azurerm_storage_account has no private endpoint;"
-        " fix: add an entry to the construct's private_endpoints map",
-    ]
-    assert not (tmp_path / "out" / "stacks" / "test" / "cdk.tf.json").exists()
-
-
+PROBE_SEPARATOR = "--- policy probe"
 FRAMEWORK_PROBE = """
 import importlib, stacks.framework as framework
 assert not hasattr(framework, "__path__") and framework._selected == []  # import probes pick no lane
@@ -206,11 +196,45 @@ print(framework.StorageAccount.__module__)
 """
 
 
-def test_one_lane_per_process_and_names_resolve_from_it() -> None:
-    result = run_probe(FRAMEWORK_PROBE)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == [
+@dataclass(frozen=True, kw_only=True)
+class LaneProbe:
+    returncode: int
+    stderr: str
+    framework_lines: list[str]
+    policy_lines: list[str]
+    outdir: Path
+
+
+@pytest.fixture(scope="module")
+def cdktn_probe(tmp_path_factory: pytest.TempPathFactory) -> LaneProbe:
+    """FRAMEWORK_PROBE, then POLICY_PROBE, in one fresh interpreter on the cdktn lane: each loads the
+    lane's binding in a jsii kernel (about 3 CPU s), and the second one's selection must be a no-op."""
+    outdir = tmp_path_factory.mktemp("cdktn-probe") / "out"
+    result = run_probe(f"{FRAMEWORK_PROBE}\nprint({PROBE_SEPARATOR!r})\n{POLICY_PROBE}", str(outdir), "cdktn")
+    framework, _, policy = result.stdout.partition(f"{PROBE_SEPARATOR}\n")
+    return LaneProbe(
+        returncode=result.returncode,
+        stderr=result.stderr,
+        framework_lines=framework.splitlines(),
+        policy_lines=policy.splitlines(),
+        outdir=outdir,
+    )
+
+
+def test_one_lane_per_process_and_names_resolve_from_it(cdktn_probe: LaneProbe) -> None:
+    assert cdktn_probe.framework_lines == [
         "module 'stacks.framework' has no attribute 'NotAClassOfOurs'",
         "lane cdktn already selected in this process; one lane per process",
         "cdktn_provider_azurerm.storage_account",
+    ], cdktn_probe.stderr
+
+
+def test_the_policy_rules_reject_a_public_storage_account_in_the_cdktn_lane(cdktn_probe: LaneProbe) -> None:
+    assert cdktn_probe.returncode == 3, cdktn_probe.stderr
+    assert cdktn_probe.policy_lines == [
+        "policy violation: test/storage: GR002 azurerm_storage_account must set public_network_access_enabled = false;"
+        " fix: set public_network_access_enabled=False",
+        "policy violation: test/storage: GR002 azurerm_storage_account has no private endpoint;"
+        " fix: add an entry to the construct's private_endpoints map",
     ]
+    assert not (cdktn_probe.outdir / "stacks" / "test" / "cdk.tf.json").exists()

@@ -1,12 +1,13 @@
 """checkov with a result cache, for the suite only; and the one way tests run the checkov gate.
 
-The suite runs the gate (policy/checkov_gate.py) on five sets of stacks, and every checkov run costs
-6-9 CPU s (most of it importing checkov's ~4,100 modules), a quarter of a warm suite's CPU time.
-checkov's report is decided by the installed checkov, its arguments and the bytes of the files it
-scans, so those are the key: a later run with the same key replays the stored report (exit code,
-stdout, stderr) instead of scanning again, and any change to a scanned file, the arguments or the
-checkov installation (its RECORD lists every installed file with its hash) scans afresh. What the
-gate does with the report (mapping, waivers, problems) always runs. Like the synthesis cache
+The suite runs the gate (policy/checkov_gate.py) on four sets of stacks (both lanes' real stacks
+and two negative cases), and each checkov run costs 4-9 CPU s, most of it importing checkov's ~4,100
+modules: a quarter of a warm suite's CPU time before this cache. checkov's report is decided by
+the installed checkov, its arguments and the bytes of the files it scans, so those are the key: a
+later run with the same key replays the stored report (exit code, stdout, stderr) instead of
+scanning again, and any change to a scanned file, the arguments or the checkov installation (each
+installed distribution's RECORD lists its files with their hashes) scans afresh. What the gate does
+with the report (mapping, waivers, problems) always runs. Like the synthesis cache
 (tests/conftest.py) it lives in pytest's cache folder; `TEST_CACHE=off` or `pytest --cache-clear`
 turns it off, and a fresh clone always scans.
 
@@ -34,7 +35,9 @@ KEEP_ENTRIES = 16  # the newest reports kept (a warm suite needs five)
 
 def cache_key(real: Path, args: list[str], scanned: Path) -> str:
     digest = hashlib.sha256(str(real).encode() + b"\0")
-    for record in sorted(real.parent.parent.glob("lib/python*/site-packages/checkov-*.dist-info/RECORD")):
+    # checkov's own files and its dependencies' (the install pins checkov only): every installed
+    # distribution's RECORD, which lists each of its files with a hash.
+    for record in sorted(real.parent.parent.glob("lib/python*/site-packages/*.dist-info/RECORD")):
         digest.update(record.read_bytes())
     digest.update("\0".join(SCANNED if arg == str(scanned) else arg for arg in args).encode() + b"\0")
     for path in sorted(scanned.rglob("*")):

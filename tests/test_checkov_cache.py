@@ -97,8 +97,13 @@ def test_a_changed_byte_an_argument_or_another_checkov_scans_afresh(
     record.write_text("checkov/main.py,sha256=def,101\n")  # checkov reinstalled or upgraded
     scan(folder, real, cache, capsys)
     assert runs(real) == 5
+    dependency = record.parent.parent / "pydantic-2.0.dist-info" / "RECORD"
+    dependency.parent.mkdir()
+    dependency.write_text("pydantic/main.py,sha256=abc,100\n")  # a dependency changed under it
     scan(folder, real, cache, capsys)
-    assert runs(real) == 5
+    assert runs(real) == 6
+    scan(folder, real, cache, capsys)
+    assert runs(real) == 6
 
 
 def test_a_run_without_a_report_is_never_replayed(

@@ -13,6 +13,7 @@ reviewer can judge.
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +74,13 @@ class PolicyViolationError(Exception):
 SUPPRESSION_METADATA = "globorealty:policy-suppression"
 
 
+# The suppressions declared in this process, per app (its root construct): (construct path, rule id)
+# -> reason. suppress() also writes each one into the construct's metadata, for anyone reading the
+# tree; the aspect reads this map instead of walking every construct's metadata through jsii (about
+# 600 round trips to the Node kernel, 0.19 s of a 1.7 s synth, for the real stacks' no suppression).
+_DECLARED: weakref.WeakKeyDictionary[IConstruct, dict[tuple[str, str], str]] = weakref.WeakKeyDictionary()
+
+
 def suppress(construct: IConstruct, rule_id: str, reason: str) -> None:
     """Waive ``rule_id`` for ``construct`` and its children, with a written reason."""
     if rule_id not in RULES:
@@ -80,16 +88,18 @@ def suppress(construct: IConstruct, rule_id: str, reason: str) -> None:
     if len(reason.split()) < 5 or not reason.rstrip().endswith("."):
         raise ValueError(f"suppressing {rule_id} on {construct.node.path} needs a reason of at least one full sentence")
     construct.node.add_metadata(SUPPRESSION_METADATA, {"rule_id": rule_id, "reason": reason})
+    _DECLARED.setdefault(construct.node.root, {})[(construct.node.path, rule_id)] = reason
 
 
 def suppressions(stack: IConstruct) -> dict[tuple[str, str], str]:
-    """(construct path, rule id) -> reason, for every suppression attached inside ``stack``."""
-    found: dict[tuple[str, str], str] = {}
-    for node in stack.node.find_all():
-        for entry in node.node.metadata:
-            if entry.type == SUPPRESSION_METADATA:
-                found[(node.node.path, entry.data["rule_id"])] = entry.data["reason"]
-    return found
+    """(construct path, rule id) -> reason, for every suppression declared inside ``stack``."""
+    declared = _DECLARED.get(stack.node.root, {})
+    if not declared:
+        return {}
+    prefix = stack.node.path
+    return {
+        (path, rule): why for (path, rule), why in declared.items() if path == prefix or path.startswith(prefix + "/")
+    }
 
 
 def _suppressed(waived: Mapping[tuple[str, str], str], path: str, rule_id: str) -> bool:

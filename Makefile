@@ -74,7 +74,7 @@ $(PY_ENV): requirements/lock.txt Pipfile.lock | $(UV)
 # uv installs no bytecode; where Python may not write it (PYTHONDONTWRITEBYTECODE=1) every process
 # outside `make test` would compile azure-ai-ml, pandas & co. again.
 $(PY_BYTECODE): $(PY_ENV)
-	@echo "==> bytecode for the installed packages (once; about 30 CPU s)"
+	@echo "==> bytecode for the installed packages (once; about 45 CPU s)"
 	@$(PY) mk/compile_bytecode.py all
 	@touch $@
 

@@ -75,15 +75,19 @@ def _quiet_azure_loggers(*, debug: bool) -> None:
     """The Azure SDKs log every expected 404 at ERROR, some with their own handlers and levels;
     the CLI reports failures itself, in one line."""
     level = logging.DEBUG if debug else logging.CRITICAL
-    # Loggers without a level of their own inherit "azure"'s; only the others need setting. Each
-    # setLevel empties every logger's level cache (logging.Logger.setLevel -> Manager._clear_cache),
-    # so setting all ~500 azure loggers cost O(loggers^2): 6 CPU s over the suite's CLI runs.
+    # Every logger of the azure* families (azure, azureml, ...) ends at ``level``. Those without a
+    # level of their own inherit it from their family's top logger, so only the tops and the others
+    # are set: each setLevel empties every logger's level cache (logging.Logger.setLevel ->
+    # Manager._clear_cache), and setting all ~500 of them was O(loggers^2), 6 CPU s over the suite.
+    names = [name for name in logging.root.manager.loggerDict if name.startswith("azure")]
+    tops = sorted({"azure", *(name.split(".", 1)[0] for name in names)})
     explicit = [
         logger
-        for name, logger in logging.root.manager.loggerDict.items()
-        if name.startswith("azure.") and isinstance(logger, logging.Logger) and logger.level != logging.NOTSET
+        for name in names
+        if isinstance(logger := logging.root.manager.loggerDict[name], logging.Logger)
+        and logger.level != logging.NOTSET
     ]
-    for logger in [logging.getLogger("azure"), *explicit]:
+    for logger in [*map(logging.getLogger, tops), *explicit]:
         if logger.level != level:
             logger.setLevel(level)
 

@@ -88,10 +88,6 @@ def cached_checkov(args: list[str], *, real: Path, cache: Path) -> int:
     return int(str(entry["rc"]))
 
 
-def suite_cache_enabled() -> bool:
-    return os.environ.get("TEST_CACHE", "on") != "off"
-
-
 def gate_command(stacks_dir: Path, *extra: str, cache: Path | None) -> list[str]:
     """The gate as `make policy` runs it; with a cache folder, checkov is this module's stand-in."""
     command = [sys.executable, "-m", "policy.checkov_gate", "--stacks-dir", str(stacks_dir), *extra]

@@ -35,7 +35,6 @@ import pytest
 
 from stacks.binding_loader import jsii_node_environment
 from stacks.naming import STACK_KINDS, stack_name
-from tests.checkov_cache import suite_cache_enabled
 
 pytest_plugins = ["tests.scheduling"]
 
@@ -129,11 +128,16 @@ def _synth_key(name: str, *, mode: str, lane: str) -> str:
     return f"{name}-{digest.hexdigest()[:32]}"
 
 
-def _synth_cache(config: pytest.Config) -> Path | None:
+def _suite_cache(config: pytest.Config, name: str) -> Path | None:
+    """A folder of pytest's cache for the synthesis or checkov cache (None: TEST_CACHE=off, or no cache plugin)."""
     cache = getattr(config, "cache", None)
-    if cache is None or not suite_cache_enabled():
+    if cache is None or os.environ.get("TEST_CACHE", "on") == "off":
         return None
-    return Path(cache.mkdir("synth"))
+    return Path(cache.mkdir(name))
+
+
+def _synth_cache(config: pytest.Config) -> Path | None:
+    return _suite_cache(config, "synth")
 
 
 def _copy_results(source: Path, source_name: str, target: Path, target_name: str) -> None:
@@ -276,8 +280,7 @@ def unload_synth_dir(pytestconfig: pytest.Config) -> Path:
 @pytest.fixture(scope="session")
 def checkov_cache(pytestconfig: pytest.Config) -> Path | None:
     """Where tests/checkov_cache.py keeps checkov's reports (None: scan every time)."""
-    cache = getattr(pytestconfig, "cache", None)
-    return Path(cache.mkdir("checkov")) if cache is not None and suite_cache_enabled() else None
+    return _suite_cache(pytestconfig, "checkov")
 
 
 @pytest.fixture(scope="session")

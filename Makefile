@@ -26,6 +26,12 @@ PIPENV_VERSION := 2026.10.3
 CHECKOV := .tools/checkov/.installed
 CHECKOV_VERSION := 3.3.30
 CDKTF_CLI_VERSION := 0.21.0
+# pytest as the test targets run it. PYTHONDONTWRITEBYTECODE (set on this machine) would make every
+# worker and subprocess compile what it imports again (pytest's rewritten test modules alone ~4 CPU s
+# per worker): the suite writes bytecode like default Python (__pycache__/, git-ignored), for exactly
+# the modules it imports (3,000 files, 50 MB of .venv's 120 MB), so the test targets need no
+# $(PY_BYTECODE): on a fresh clone that step cost 25 s wall (45 CPU s) of the first `make test`.
+PYTEST := PYTHONDONTWRITEBYTECODE= $(PY) -m pytest
 # pytest-xdist workers for `make test` (the suite synthesizes once, shared by all of them)
 TEST_WORKERS ?= 2
 # pytest-randomly shuffles the test order on every run (it prints the seed it used); SEED=<n>
@@ -114,12 +120,7 @@ synth: $(PY_ENV) $(NODE_RUNTIME) ## synthesize every stack of ENV (default dev; 
 	PLATFORM_LANE=$(LANE) PLATFORM_ENV=$(ENV) $(PY) main.py
 
 test: $(PY_ENV) $(NODE_RUNTIME) $(NPM_TOOLS) $(CHECKOV) ## run the whole test suite (snapshots, policy, data path, pipelines; both CDK lanes)
-	@# PYTHONDONTWRITEBYTECODE (set on this machine) would make every worker and subprocess compile
-	@# what it imports again (pytest's rewritten test modules alone ~4 CPU s per worker): the suite
-	@# writes bytecode like default Python (__pycache__/, git-ignored), for exactly the modules it
-	@# imports (3,000 files, 50 MB of .venv's 120 MB), so it needs no $(PY_BYTECODE): on a fresh
-	@# clone that step cost 25 s wall (45 CPU s) of the first `make test`.
-	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -p randomly $(if $(SEED),--randomly-seed=$(SEED)) -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+	$(PYTEST) -p randomly $(if $(SEED),--randomly-seed=$(SEED)) -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 policy: $(PY_ENV) $(NODE_RUNTIME) $(CHECKOV) ## synthesize every environment (LANE=cdktn for CDK Terrain) and run the checkov gate (waivers: policy/waivers.toml)
 	PLATFORM_LANE=$(LANE) PLATFORM_ENV=all $(PY) main.py

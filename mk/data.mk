@@ -13,5 +13,5 @@ bootstrap-apply: $(PY_ENV) ## data bootstrap: register connection + datastore, i
 bootstrap-verify: $(PY_ENV) ## data bootstrap: check the current raw data asset (manifest, data contract), write profile/
 	$(PY) -m data_bootstrap verify --env $(ENV) --outputs $(OUTPUTS)
 
-test-data: $(PY_ENV) $(PY_BYTECODE) $(NPM_TOOLS) ## run the data_bootstrap tests (they start fakesnow and Azurite themselves)
-	$(PY) -m pytest tests/data_bootstrap
+test-data: $(PY_ENV) $(NPM_TOOLS) ## run the data_bootstrap tests (they start fakesnow and Azurite themselves)
+	$(PYTEST) tests/data_bootstrap

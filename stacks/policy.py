@@ -67,17 +67,11 @@ class PolicyViolationError(Exception):
 
 
 # --- suppressions ------------------------------------------------------------
-# Kept on the construct itself as node metadata, as cdk-nag does (NagSuppressions writes a
-# ``cdk_nag`` metadata entry): a suppression lives and dies with its construct tree, so one
-# app's (or one test's) waiver can never leak into another.
-
-SUPPRESSION_METADATA = "globorealty:policy-suppression"
-
-
-# The suppressions declared in this process, per app (its root construct): (construct path, rule id)
-# -> reason. suppress() also writes each one into the construct's metadata, for anyone reading the
-# tree; the aspect reads this map instead of walking every construct's metadata through jsii (about
-# 600 round trips to the Node kernel, 0.19 s of a 1.7 s synth, for the real stacks' no suppression).
+# Kept per app, keyed weakly by its root construct: (construct path, rule id) -> reason. A suppression
+# lives and dies with its construct tree, so one app's (or one test's) waiver never leaks into another.
+# cdk-nag keeps them as node metadata (NagSuppressions writes a ``cdk_nag`` entry); reading metadata
+# back here meant walking every construct through jsii (about 600 round trips to the Node kernel,
+# 0.19 s of a 1.7 s synth).
 _DECLARED: weakref.WeakKeyDictionary[IConstruct, dict[tuple[str, str], str]] = weakref.WeakKeyDictionary()
 
 
@@ -87,7 +81,6 @@ def suppress(construct: IConstruct, rule_id: str, reason: str) -> None:
         raise ValueError(f"unknown policy rule {rule_id!r}; known rules: {', '.join(sorted(RULES))}")
     if len(reason.split()) < 5 or not reason.rstrip().endswith("."):
         raise ValueError(f"suppressing {rule_id} on {construct.node.path} needs a reason of at least one full sentence")
-    construct.node.add_metadata(SUPPRESSION_METADATA, {"rule_id": rule_id, "reason": reason})
     _DECLARED.setdefault(construct.node.root, {})[(construct.node.path, rule_id)] = reason
 
 
